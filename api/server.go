@@ -1,0 +1,172 @@
+package api
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gridsentry/gridsentry/addressbook"
+	"github.com/gridsentry/gridsentry/derrors"
+)
+
+// Checker reports whether a dependency is ready to serve (the database is
+// reachable and migrated). A nil error means ready.
+type Checker interface {
+	Ready(ctx context.Context) error
+}
+
+// Config holds the HTTP settings.
+type Config struct {
+	MaxBodyBytes    int64         // default 1 MiB
+	ReadyTimeout    time.Duration // how long /readyz waits for the database; default 2s
+	ShutdownTimeout time.Duration // grace period for in-flight requests; default 15s
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.ReadyTimeout <= 0 {
+		c.ReadyTimeout = 2 * time.Second
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 15 * time.Second
+	}
+}
+
+// Server is gridsentry's HTTP server. Its dependencies are interfaces, set by
+// the caller; it keeps no global state.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	library  addressbook.Library
+	ready    Checker
+	router   *mux.Router
+	registry *prometheus.Registry
+	metrics  *metrics
+}
+
+// New returns a server over library, reporting readiness from ready.
+func New(cfg Config, library addressbook.Library, ready Checker, log *slog.Logger) *Server {
+	cfg.setDefaults()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s := &Server{
+		cfg:      cfg,
+		log:      log,
+		library:  library,
+		ready:    ready,
+		router:   mux.NewRouter(),
+		registry: reg,
+		metrics:  newMetrics(reg),
+	}
+	s.routes()
+	return s
+}
+
+// Registry returns the Prometheus registry, for other packages' collectors.
+func (s *Server) Registry() *prometheus.Registry { return s.registry }
+
+// handlerFunc is a handler that returns its error instead of writing it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func (s *Server) routes() {
+	r := s.router
+	r.Handle("/healthz", s.handle(s.healthz)).Methods(http.MethodGet)
+	r.Handle("/readyz", s.handle(s.readyz)).Methods(http.MethodGet)
+	r.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	r.Handle("/openapi.json", s.handle(s.openapi)).Methods(http.MethodGet)
+
+	v1 := r.PathPrefix("/v1").Subrouter()
+	v1.Handle("/divisions", s.handle(s.divisions)).Methods(http.MethodGet)
+	v1.Handle("/towns/{code}", s.handle(s.town)).Methods(http.MethodGet)
+	v1.Handle("/grids/{code}", s.handle(s.grid)).Methods(http.MethodGet)
+	v1.Handle("/buildings/{id}", s.handle(s.building)).Methods(http.MethodGet)
+
+	r.NotFoundHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return derrors.New(derrors.NotFound, "no route for %s %s", r.Method, r.URL.Path)
+	})
+	r.MethodNotAllowedHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{
+			Code: "method_not_allowed", Message: r.Method + " is not allowed on " + r.URL.Path}})
+		return nil
+	})
+}
+
+// Handler returns the server's root handler with its middleware.
+func (s *Server) Handler() http.Handler { return s.observe(s.router) }
+
+// Serve answers requests on ln until ctx is cancelled, then shuts down
+// gracefully, letting in-flight requests finish within the shutdown timeout.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "grace", s.cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadyTimeout)
+	defer cancel()
+	if err := s.ready.Ready(ctx); err != nil {
+		if derrors.Code(err) == "internal" {
+			err = &derrors.Error{Kind: derrors.Unavailable, Message: "not ready", Err: err}
+		}
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+//go:embed openapi.json
+var openapiDoc []byte
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
+	writeBody(w, http.StatusOK, "application/json", openapiDoc)
+	return nil
+}

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/gridsentry/gridsentry/api"
+	"github.com/gridsentry/gridsentry/demo"
+	"github.com/gridsentry/gridsentry/derrors"
+	"github.com/gridsentry/gridsentry/postgres"
+	"github.com/gridsentry/gridsentry/postgres/cluster"
+)
+
+// parse parses a command's flags, refusing stray arguments past want.
+func parse(fs *flag.FlagSet, args []string, maxArgs int) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > maxArgs {
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(maxArgs))
+	}
+	return checkEnv()
+}
+
+// openDatabase connects to DATABASE_URL or, when it is empty, to a database
+// in the private cluster, starting the cluster and creating the database if
+// needed.
+func openDatabase(ctx context.Context, cfg *config, log *slog.Logger, progress io.Writer) (*postgres.DB, error) {
+	dbURL := cfg.DatabaseURL
+	if dbURL == "" {
+		c, err := cluster.New(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		c.Log = progress
+		if err := c.Start(ctx); err != nil {
+			return nil, err
+		}
+		if err := c.CreateDatabase(ctx, cfg.Database, false); err != nil {
+			return nil, err
+		}
+		dbURL = c.URL(cfg.Database)
+		log.Info("private PostgreSQL cluster", "dir", c.Dir, "port", c.Port, "database", cfg.Database)
+	}
+	return postgres.Open(ctx, dbURL, postgres.Options{
+		MaxConns:         int32(cfg.DBMaxConns),
+		StatementTimeout: cfg.StatementTimeout,
+	})
+}
+
+func migrateUp(ctx context.Context, db *postgres.DB, log *slog.Logger) error {
+	m, err := db.Migrator()
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	return m.Up(ctx, log)
+}
+
+// runDev is the embedded default: private cluster, migrations, demo city
+// when the database is empty, then serve.
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.registerDatabase(fs)
+	cfg.registerHTTP(fs)
+	scale := fs.String("scale", "demo", "scale of the demo city loaded into an empty database: demo or city")
+	seed := fs.Int64("seed", 1, "seed of the demo city")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	sc, err := demo.ParseScale(*scale)
+	if err != nil {
+		return fmt.Errorf("-scale: %w", err)
+	}
+	log, err := cfg.logger(stderr)
+	if err != nil {
+		return err
+	}
+	log.Info("gridsentry dev", append([]any{"version", versionString()}, cfg.logValues()...)...)
+	db, err := openDatabase(ctx, &cfg, log, stderr)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := migrateUp(ctx, db, log); err != nil {
+		return err
+	}
+	empty, err := db.Empty(ctx)
+	if err != nil {
+		return err
+	}
+	if empty {
+		if err := loadDemo(ctx, db, demo.Config{Scale: sc, Seed: *seed}, log, stderr); err != nil {
+			return err
+		}
+	}
+	return serve(ctx, &cfg, db, log, stdout)
+}
+
+// runServe serves an existing database.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.registerDatabase(fs)
+	cfg.registerHTTP(fs)
+	migrate := fs.Bool("migrate", false, "apply pending migrations before serving")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	log, err := cfg.logger(stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.DatabaseURL == "" {
+		return errors.New("serve needs DATABASE_URL (or -database-url); for the private cluster and demo city run: gridsentry dev")
+	}
+	log.Info("gridsentry serve", append([]any{"version", versionString()}, cfg.logValues()...)...)
+	db, err := openDatabase(ctx, &cfg, log, stderr)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *migrate {
+		if err := migrateUp(ctx, db, log); err != nil {
+			return err
+		}
+	} else if err := db.Ready(ctx); err != nil {
+		// Serve anyway: /readyz reports the reason until it is fixed.
+		log.Warn("database not ready", "err", err.Error())
+	}
+	return serve(ctx, &cfg, db, log, stdout)
+}
+
+func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, stdout io.Writer) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (another gridsentry running? choose one with -addr)", cfg.Addr, err)
+	}
+	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, ShutdownTimeout: cfg.ShutdownTimeout}, db, db, log)
+	url := "http://" + ln.Addr().String() + "/"
+	log.Info("serving", "url", url)
+	fmt.Fprintf(stdout, "gridsentry is serving at %s (Ctrl-C to stop)\n", url)
+	return srv.Serve(ctx, ln)
+}
+
+// runMigrate applies, rolls back or lists migrations.
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: gridsentry migrate up|down|status [flags]")
+		fs.PrintDefaults()
+	}
+	cfg.registerDatabase(fs)
+	if len(args) == 0 {
+		fs.Usage()
+		return &exitError{code: 2, err: errors.New("migrate: say up, down or status")}
+	}
+	action := args[0]
+	if err := parse(fs, args[1:], 0); err != nil {
+		return err
+	}
+	log, err := cfg.logger(stderr)
+	if err != nil {
+		return err
+	}
+	db, err := openDatabase(ctx, &cfg, log, stderr)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	m, err := db.Migrator()
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	switch action {
+	case "up":
+		return m.Up(ctx, log)
+	case "down":
+		return m.Down(ctx, log)
+	case "status":
+		return m.PrintStatus(ctx, stdout)
+	}
+	return &exitError{code: 2, err: fmt.Errorf("migrate: unknown action %q: say up, down or status", action)}
+}
+
+// runDemo loads the demo city into an empty database.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.registerDatabase(fs)
+	scale := fs.String("scale", "demo", "demo (seconds) or city (1M buildings, 6M rooms; minutes)")
+	seed := fs.Int64("seed", 1, "generator seed: the same seed gives the same city")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	sc, err := demo.ParseScale(*scale)
+	if err != nil {
+		return fmt.Errorf("-scale: %w", err)
+	}
+	log, err := cfg.logger(stderr)
+	if err != nil {
+		return err
+	}
+	db, err := openDatabase(ctx, &cfg, log, stderr)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := migrateUp(ctx, db, log); err != nil {
+		return err
+	}
+	return loadDemo(ctx, db, demo.Config{Scale: sc, Seed: *seed}, log, stderr)
+}
+
+// loadDemo loads the demo city with a progress bar on w.
+func loadDemo(ctx context.Context, db *postgres.DB, dc demo.Config, log *slog.Logger, w io.Writer) error {
+	plan := demo.Plan(dc)
+	total := plan.Towns + plan.Villages + plan.Grids + plan.Roads + plan.Doorplates + plan.Places + plan.Buildings + plan.Rooms
+	bar := progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(fmt.Sprintf("loading %s city (seed %d)", dc.Scale, dc.Seed)),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("rows"),
+		progressbar.OptionShowIts(),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+	)
+	start := time.Now()
+	totals, err := db.LoadDemo(ctx, dc, func(n int) { _ = bar.Add(n) })
+	if err != nil {
+		if derrors.Code(err) == "conflict" {
+			return fmt.Errorf("demo: %w", err)
+		}
+		return fmt.Errorf("demo: load failed, nothing was stored: %w", err)
+	}
+	_ = bar.Finish()
+	log.Info("demo city loaded", "scale", dc.Scale, "seed", dc.Seed, "duration", time.Since(start).Round(time.Millisecond).String(),
+		"towns", totals.Towns, "villages", totals.Villages, "grids", totals.Grids, "roads", totals.Roads,
+		"doorplates", totals.Doorplates, "places", totals.Places, "buildings", totals.Buildings, "rooms", totals.Rooms)
+	return nil
+}

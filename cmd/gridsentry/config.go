@@ -1,0 +1,151 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+)
+
+// config is every setting of the service, from flags with defaults taken
+// from the environment. It is printed at start with secrets masked.
+type config struct {
+	DatabaseURL      string        // DATABASE_URL; empty: the private cluster
+	DataDir          string        // GRIDSENTRY_DATA_DIR: the private cluster's directory
+	Database         string        // GRIDSENTRY_DATABASE: database name in the private cluster
+	Addr             string        // GRIDSENTRY_ADDR: listen address
+	LogLevel         string        // GRIDSENTRY_LOG_LEVEL: debug, info, warn, error
+	LogFormat        string        // GRIDSENTRY_LOG_FORMAT: json or text
+	MaxBodyBytes     int64         // GRIDSENTRY_MAX_BODY_BYTES
+	StatementTimeout time.Duration // GRIDSENTRY_STATEMENT_TIMEOUT
+	ShutdownTimeout  time.Duration // GRIDSENTRY_SHUTDOWN_TIMEOUT
+	DBMaxConns       int           // GRIDSENTRY_DB_MAX_CONNS; 0: pgx's default
+}
+
+// register adds the flags of the fields a command uses. Each default comes
+// from the environment when set.
+func (c *config) registerDatabase(fs *flag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""),
+		"PostgreSQL URL (env DATABASE_URL); empty uses the private cluster under -data-dir")
+	fs.StringVar(&c.DataDir, "data-dir", env("GRIDSENTRY_DATA_DIR", "var/pg"),
+		"directory of the private PostgreSQL cluster (env GRIDSENTRY_DATA_DIR)")
+	fs.StringVar(&c.Database, "database", env("GRIDSENTRY_DATABASE", "gridsentry"),
+		"database name in the private cluster (env GRIDSENTRY_DATABASE)")
+	fs.DurationVar(&c.StatementTimeout, "statement-timeout", envDuration("GRIDSENTRY_STATEMENT_TIMEOUT", 30*time.Second),
+		"PostgreSQL statement_timeout for API queries (env GRIDSENTRY_STATEMENT_TIMEOUT)")
+	fs.IntVar(&c.DBMaxConns, "db-max-conns", envInt("GRIDSENTRY_DB_MAX_CONNS", 0),
+		"maximum database connections; 0 is max(4, CPUs) (env GRIDSENTRY_DB_MAX_CONNS)")
+	c.registerLog(fs)
+}
+
+func (c *config) registerLog(fs *flag.FlagSet) {
+	fs.StringVar(&c.LogLevel, "log-level", env("GRIDSENTRY_LOG_LEVEL", "info"),
+		"log level: debug, info, warn or error (env GRIDSENTRY_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("GRIDSENTRY_LOG_FORMAT", "json"),
+		"log format: json or text (env GRIDSENTRY_LOG_FORMAT)")
+}
+
+func (c *config) registerHTTP(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", env("GRIDSENTRY_ADDR", "127.0.0.1:8080"),
+		"listen address (env GRIDSENTRY_ADDR)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("GRIDSENTRY_MAX_BODY_BYTES", 1<<20)),
+		"largest request body accepted, in bytes (env GRIDSENTRY_MAX_BODY_BYTES)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("GRIDSENTRY_SHUTDOWN_TIMEOUT", 15*time.Second),
+		"grace period for in-flight requests at shutdown (env GRIDSENTRY_SHUTDOWN_TIMEOUT)")
+}
+
+// logger builds the logger the config asks for.
+func (c *config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("-log-level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.LogFormat {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("-log-format: %q is not json or text", c.LogFormat)
+}
+
+// logValues returns the config as log attributes, the password of the
+// database URL masked.
+func (c *config) logValues() []any {
+	return []any{
+		"database_url", maskURL(c.DatabaseURL), "data_dir", c.DataDir, "database", c.Database,
+		"addr", c.Addr, "log_level", c.LogLevel, "log_format", c.LogFormat,
+		"max_body_bytes", c.MaxBodyBytes, "statement_timeout", c.StatementTimeout.String(),
+		"shutdown_timeout", c.ShutdownTimeout.String(), "db_max_conns", c.DBMaxConns,
+	}
+}
+
+// maskURL hides the password of a connection URL.
+func maskURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable, hidden)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(key string, def int) int {
+	if v := env(key, ""); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if v := env(key, ""); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+// checkEnv reports the first numeric or duration setting in the environment
+// that does not parse, so a typo stops the command instead of being ignored.
+func checkEnv() error {
+	for _, key := range []string{"GRIDSENTRY_MAX_BODY_BYTES", "GRIDSENTRY_DB_MAX_CONNS"} {
+		if v := env(key, ""); v != "" {
+			if _, err := strconv.Atoi(v); err != nil {
+				return fmt.Errorf("%s=%q is not an integer", key, v)
+			}
+		}
+	}
+	for _, key := range []string{"GRIDSENTRY_STATEMENT_TIMEOUT", "GRIDSENTRY_SHUTDOWN_TIMEOUT"} {
+		if v := env(key, ""); v != "" {
+			if _, err := time.ParseDuration(v); err != nil {
+				return fmt.Errorf("%s=%q is not a duration such as 30s", key, v)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+// Command gridsentry is the geospatial service for market supervision: it
+// serves the standard address library, divisions and buildings over HTTP,
+// and manages its database and the demo city.
+//
+// Usage:
+//
+//	gridsentry dev                         private PostgreSQL under var/pg, demo city, serve on 127.0.0.1:8080
+//	gridsentry serve                       serve the database at DATABASE_URL
+//	gridsentry migrate up|down|status      apply, roll back one, or list migrations
+//	gridsentry demo --scale demo|city --seed N   load the generated demo city into an empty database
+//	gridsentry cluster start|stop|status|url|createdb   manage the private PostgreSQL cluster
+//	gridsentry version                     print the version
+//
+// Configuration comes from flags and the environment (DATABASE_URL,
+// GRIDSENTRY_*); run a subcommand with -h for its flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "gridsentry:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// exitError carries a specific exit status.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `usage: gridsentry <command> [flags]
+
+commands:
+  dev       start (or reuse) the private PostgreSQL cluster under var/pg, migrate,
+            load the demo city when the database is empty, and serve on 127.0.0.1:8080
+  serve     serve the database at DATABASE_URL
+  migrate   up | down | status: apply, roll back one, or list migrations
+  demo      load the generated demo city (--scale demo|city --seed N) into an empty database
+  cluster   start | stop | status | url | createdb: manage the private PostgreSQL cluster
+  version   print the version
+
+Run 'gridsentry <command> -h' for the flags of a command.
+`
+
+// run is the whole program; tests call it directly.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return &exitError{code: 2, err: errors.New("no command given")}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "dev":
+		return runDev(ctx, rest, stdout, stderr)
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, rest, stdout, stderr)
+	case "cluster":
+		return runCluster(ctx, rest, stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, versionString())
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return &exitError{code: 2, err: fmt.Errorf("unknown command %q", cmd)}
+}
