@@ -101,7 +101,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 
 		route := "unmatched"
 		var match mux.RouteMatch
-		if s.router.Match(r, &match) && match.Route != nil {
+		if s.router.Match(r, &match) && match.MatchErr == nil && match.Route != nil {
 			if tpl, err := match.Route.GetPathTemplate(); err == nil {
 				route = tpl
 			}

@@ -94,11 +94,12 @@ func (s *Server) routes() {
 	r.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 	r.Handle("/openapi.json", s.handle(s.openapi)).Methods(http.MethodGet)
 
-	v1 := r.PathPrefix("/v1").Subrouter()
-	v1.Handle("/divisions", s.handle(s.divisions)).Methods(http.MethodGet)
-	v1.Handle("/towns/{code}", s.handle(s.town)).Methods(http.MethodGet)
-	v1.Handle("/grids/{code}", s.handle(s.grid)).Methods(http.MethodGet)
-	v1.Handle("/buildings/{id}", s.handle(s.building)).Methods(http.MethodGet)
+	// Full paths rather than a /v1 subrouter: gorilla/mux subrouters turn a
+	// method mismatch into a 404 instead of a 405.
+	r.Handle("/v1/divisions", s.handle(s.divisions)).Methods(http.MethodGet)
+	r.Handle("/v1/towns/{code}", s.handle(s.town)).Methods(http.MethodGet)
+	r.Handle("/v1/grids/{code}", s.handle(s.grid)).Methods(http.MethodGet)
+	r.Handle("/v1/buildings/{id}", s.handle(s.building)).Methods(http.MethodGet)
 
 	r.NotFoundHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return derrors.New(derrors.NotFound, "no route for %s %s", r.Method, r.URL.Path)

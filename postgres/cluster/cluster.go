@@ -158,13 +158,13 @@ func (c *Cluster) Start(ctx context.Context) error {
 	if err := c.prepareDir(a); err != nil {
 		return err
 	}
-	if pm, ok := c.postmaster(); ok {
-		c.Port = pm.port
-		c.logf("cluster: reusing the running PostgreSQL on 127.0.0.1:%d (%s)", c.Port, c.Dir)
-		if err := c.waitReady(ctx); err != nil {
-			return err
-		}
-		return c.rememberPort(a)
+	unlock, err := c.lock(ctx, a)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if c.Running() {
+		return c.attach(ctx, a)
 	}
 	if err := c.initdb(ctx, a, major); err != nil {
 		return err
@@ -183,9 +183,64 @@ func (c *Cluster) Start(ctx context.Context) error {
 	c.logf("cluster: starting PostgreSQL %d on 127.0.0.1:%d (%s, log in %s)", major, port, c.Dir, c.logFile())
 	if err := c.run(ctx, a, "pg_ctl", "start", "-D", c.dataDir(), "-l", c.logFile(),
 		"-w", "-t", strconv.Itoa(int(startTimeout.Seconds())), "-s"); err != nil {
+		if c.Running() {
+			return c.attach(ctx, a) // still starting after pg_ctl gave up, or started by hand meanwhile
+		}
 		return fmt.Errorf("cluster: start PostgreSQL in %s: %w%s", c.Dir, err, c.logTail())
 	}
 	c.Port = port
+	if err := c.waitReady(ctx); err != nil {
+		return err
+	}
+	return c.rememberPort(a)
+}
+
+// lock serializes Start between processes (two `make run` at once would
+// otherwise both run initdb), and returns the function that unlocks.
+func (c *Cluster) lock(ctx context.Context, a *account) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(c.Dir, "start.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	if err := a.chown(f.Name()); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("cluster: lock %s: %w", f.Name(), err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("cluster: wait for another start of %s: %w", c.Dir, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// attach takes the port of the running server and waits until it accepts connections.
+func (c *Cluster) attach(ctx context.Context, a *account) error {
+	pm, ok := c.postmaster()
+	// The server adds its port to postmaster.pid shortly after writing the file.
+	for ok && pm.port == 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("cluster: PostgreSQL in %s is starting: %w", c.Dir, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+		pm, ok = c.postmaster()
+	}
+	if !ok {
+		return fmt.Errorf("cluster: PostgreSQL in %s exited while starting%s", c.Dir, c.logTail())
+	}
+	c.Port = pm.port
+	c.logf("cluster: reusing the running PostgreSQL on 127.0.0.1:%d (%s)", c.Port, c.Dir)
 	if err := c.waitReady(ctx); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@
 //	data/          the data directory (PGDATA); data/gridsentry.conf holds the settings and is rewritten at every start
 //	postgres.log   the server log
 //	port           the port of the last start, reused while it is free
+//	start.lock     held while a process starts the cluster
 //	run/           the Unix socket directory, or a directory under /tmp when this path is too long for a socket
 //
 // The settings suit bulk loads on a developer's machine without putting the data

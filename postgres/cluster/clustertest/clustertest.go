@@ -20,8 +20,8 @@ const EnvRequireDB = "GRIDSENTRY_REQUIRE_DB"
 // New returns a cluster in a fresh temporary directory, not yet started, whose
 // progress messages go to the test log. It skips the test when no PostgreSQL
 // server binaries are installed, unless GRIDSENTRY_REQUIRE_DB=1, when it fails.
-// The directory and every parent up to the temporary directory are made
-// traversable, since as root the server runs as the postgres user.
+// The temporary directories are made traversable, since as root the server
+// runs as the postgres user.
 func New(t testing.TB) *cluster.Cluster {
 	t.Helper()
 	bin, err := cluster.FindBinDir()
@@ -31,13 +31,13 @@ func New(t testing.TB) *cluster.Cluster {
 		}
 		t.Skipf("skipping: %v", err)
 	}
-	tmp := t.TempDir()
-	for d := tmp; d != filepath.Dir(d) && d != filepath.Clean(os.TempDir()); d = filepath.Dir(d) {
+	tmp := t.TempDir() // $TMPDIR/TestName123/001, both private to the user
+	for _, d := range []string{tmp, filepath.Dir(tmp)} {
 		if err := os.Chmod(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return &cluster.Cluster{Dir: filepath.Join(tmp, "pg"), BinDir: bin, Log: logWriter{t}}
+	return &cluster.Cluster{Dir: filepath.Join(tmp, "pg"), BinDir: bin, Log: t.Output()}
 }
 
 // Start returns a started cluster made by New, stopped when the test ends.
@@ -57,13 +57,4 @@ func Start(t testing.TB) *cluster.Cluster {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// logWriter sends progress messages to the test log.
-type logWriter struct{ t testing.TB }
-
-func (w logWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(string(p))
-	return len(p), nil
 }

@@ -1,0 +1,55 @@
+# gridsentry: `make run` serves the demo city from a private PostgreSQL
+# cluster under var/pg; `make test` runs every test against that cluster.
+# Both first install what is missing (scripts/install-deps.sh, as root on
+# Debian or Ubuntu).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+GOFMT := $(shell $(GO) env GOROOT)/bin/gofmt
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BIN := bin/gridsentry
+# The binary reads GRIDSENTRY_DATA_DIR too, so make and gridsentry agree on the cluster.
+PGDIR := $(or $(GRIDSENTRY_DATA_DIR),var/pg)
+
+.PHONY: deps build run test lint stop clean clean-data
+
+deps:
+	scripts/install-deps.sh
+	$(GO) mod download
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/gridsentry
+
+run: deps build
+	@echo "make run: starting gridsentry; the console will be at http://$${GRIDSENTRY_ADDR:-127.0.0.1:8080}/ (Ctrl-C stops it, make stop stops PostgreSQL)"
+	$(BIN) dev
+
+# test starts the private cluster unless it is running, and stops it afterwards
+# only if it started it, whatever the tests' outcome.
+test: deps build
+	@started=; \
+	if ! $(BIN) cluster status >/dev/null 2>&1; then started=1; fi; \
+	trap 'if [ -n "$$started" ]; then $(BIN) cluster stop; fi' EXIT; \
+	url=$$($(BIN) cluster start); \
+	echo "make test: PostgreSQL at $$url"; \
+	GRIDSENTRY_TEST_DATABASE_URL=$$url GRIDSENTRY_REQUIRE_DB=1 $(GO) test -count=1 ./...
+
+lint:
+	@files=$$(git ls-files -co --exclude-standard '*.go' 2>/dev/null || find . -name '*.go' -not -path './var/*' -not -path './bin/*'); \
+	unformatted=$$($(GOFMT) -l $$files); \
+	if [ -n "$$unformatted" ]; then echo "gofmt -l: run gofmt -w on:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+stop:
+	@if [ -x $(BIN) ]; then $(BIN) cluster stop; fi
+
+clean:
+	rm -rf bin
+
+# clean-data deletes the private cluster and all its databases.
+clean-data: stop
+	@if [ -f $(PGDIR)/data/postmaster.pid ]; then echo "PostgreSQL still runs in $(PGDIR): make build stop first"; exit 1; fi
+	rm -rf $(PGDIR)
