@@ -77,9 +77,6 @@ func (t *Totals) addContents(c *TownContents) {
 	t.Rooms += len(c.Rooms)
 }
 
-// planRoomsPerDP is the number of rooms of a typical doorplate.
-const planRoomsPerDP = 7.0
-
 // Plan returns the totals to expect from Generate(cfg), without generating:
 // exact for the divisions, estimates (measured with seed 1, within a few per
 // cent for other seeds) for the rest. It returns zero totals for an invalid

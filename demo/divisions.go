@@ -16,7 +16,7 @@ import (
 type townData struct {
 	ref      *refTown
 	class    townClass
-	target   int // doorplates to place
+	target   int // the town's share of the city, in doorplates (see plotCost)
 	geom     orb.MultiPolygon
 	villages []villageData
 	grids    []gridData
@@ -31,7 +31,8 @@ type villageData struct {
 
 type gridData struct {
 	code    string
-	village int // index into townData.villages
+	name    string // 东城街道同沙社区第3网格
+	village int    // index into townData.villages
 	geom    orb.MultiPolygon
 	bound   orb.Bound
 }
@@ -140,17 +141,12 @@ func buildDivisions(ctx context.Context, cfg Config, ref *reference) (*Divisions
 				Code: v.ref.Code, TownCode: td.ref.Code, Name: v.ref.Name, Kind: v.ref.Kind, Geom: v.geom,
 			})
 		}
-		for k, g := range td.grids {
-			v := td.villages[g.village]
-			n := 1
-			for k2 := k - 1; k2 >= 0 && td.grids[k2].village == g.village; k2-- {
-				n++
-			}
+		for _, g := range td.grids {
 			d.Grids = append(d.Grids, addressbook.Grid{
 				Code:        g.code,
-				VillageCode: v.ref.Code,
+				VillageCode: td.villages[g.village].ref.Code,
 				TownCode:    td.ref.Code,
-				Name:        fmt.Sprintf("%s%s第%d网格", td.ref.Name, v.ref.Name, n),
+				Name:        g.name,
 				Geom:        g.geom,
 			})
 		}
@@ -191,6 +187,7 @@ func (td *townData) buildVillages(cfg Config, gridCounts []int) error {
 		for k, g := range ggeoms {
 			td.grids = append(td.grids, gridData{
 				code:    fmt.Sprintf("%s%03d", v.ref.Code, k+1),
+				name:    fmt.Sprintf("%s%s第%d网格", td.ref.Name, v.ref.Name, k+1),
 				village: j,
 				geom:    g,
 				bound:   g.Bound(),

@@ -7,30 +7,38 @@
 // is made up:
 //
 //   - Towns are the Voronoi cells of their centres cut to the outline;
-//     villages are Voronoi cells of sites spread over their town, grids of
-//     sites spread over their village. Cells are cut with simplefeatures'
-//     overlay and then settled so that each division lies exactly within its
-//     parent and neighbours share their edges vertex for vertex (see
-//     clipParent.clip).
-//   - Each town gets a street grid at its own angle. Its blocks are urban
-//     villages with lanes (巷) and 握手楼, shop houses, estates (花园),
-//     towers (大厦), plazas, markets, industrial parks and science parks,
-//     more commercial in the sub-districts and more industrial in the towns.
-//   - Doorplates stand along the roads (odd numbers on one side, even on the
-//     other, growing along the road, some with a sub-number like 88-1), each
-//     with building footprints behind it inside its grid, and rooms in the
-//     buildings (301, 1501, 铺位3, 档口12).
+//     villages are the cells of sites spread over their town, grids the cells
+//     of sites spread over their village. Cells are cut with simplefeatures'
+//     overlay and then settled so that every division lies exactly within its
+//     parent and neighbours share their edges vertex for vertex, as PostGIS
+//     sees it (see clipParent.clip).
+//   - Each town gets a street grid at its own angle. Its blocks become urban
+//     villages with lanes (巷) and 握手楼, shop houses, estates (花园), towers
+//     (大厦), plazas, markets, industrial and science parks, and schools:
+//     more offices and estates in the sub-districts, more factories in the
+//     towns. Each village builds outwards from its core up to its share of the
+//     town, so the demo scale is a set of village centres and the city scale
+//     a built-up city.
+//   - Doorplates stand 10-15 m off the roads (4-5 m off lanes): odd numbers on
+//     one side, even on the other, growing with the distance along the road,
+//     some with a sub-number (88-1). Behind each stand one or more building
+//     footprints inside its grid, and in the buildings rooms: 301, 1501,
+//     铺位3, 档口12, with units (1单元) in some estates.
 //
-// Generate(cfg, sink) hands the city to a Sink: the divisions first, then
-// the contents one town at a time in town-code order, so a loader can stream
-// a city of a million buildings and six million rooms without holding it.
-// The same Config gives the same city byte for byte: every stage and every
-// town draws from its own random stream seeded from (Seed, what it builds),
-// so towns are built concurrently and output never depends on map order or
-// scheduling. Plan(cfg) estimates the totals up front for a progress bar.
+// Generate hands the city to a Sink: the divisions first, then the contents
+// one town at a time in town-code order, so a loader can stream a city of a
+// million buildings and six million rooms without holding it. Plan estimates
+// the totals up front for a progress bar.
 //
-// The generator is organised in stages (divisions, then per town: street
-// grid, blocks, plots, rooms) so that later stages — market entities,
-// inspections, injected anomalies with their ground truth — can be added on
-// their own streams without changing what the earlier stages produce.
+// The same Config gives the same city byte for byte. Every stage draws from
+// its own random stream, seeded from the seed and what it builds (newRand):
+// "villages" and "grid-sites" for the divisions, "contents" for a town's
+// streets, plots and rooms. Towns are built concurrently and their building
+// and place IDs made city-wide in town order, so nothing depends on
+// scheduling, and no output is ever ordered by a map.
+//
+// To add a stage (market entities, inspections, anomalies and their ground
+// truth), give it its own stream, e.g. newRand(seed, townCode, "entities"),
+// and run it after the contents of a town: the stages before it then produce
+// exactly what they did without it.
 package demo

@@ -99,7 +99,7 @@ func newNamer(r *rand.Rand) *namer { return &namer{used: make(map[string]bool), 
 
 func pick(r *rand.Rand, words []string) string { return words[r.IntN(len(words))] }
 
-// claim returns name if it is free and takes it.
+// claim reports whether name is free, and takes it if it is.
 func (n *namer) claim(name string) bool {
 	if n.used[name] {
 		return false
@@ -109,7 +109,7 @@ func (n *namer) claim(name string) bool {
 }
 
 // unique takes the first free name that gen makes in a few tries, or else
-// one of gen's names with a numbered phase (二期, 三期 ...) or suffix.
+// the first free phase(base, k) for k = 2, 3 ... (金域花园二期).
 func (n *namer) unique(gen func() string, phase func(base string, k int) string) string {
 	for range 12 {
 		if s := gen(); n.claim(s) {
@@ -128,7 +128,7 @@ func phaseSuffix(base string, k int) string {
 	if k <= 99 {
 		return base + numeral(k) + "期"
 	}
-	return base + string(rune('0'+k%10)) + "号"
+	return base + itoa(k) + "号"
 }
 
 // roadName returns a street name such as 振兴路 or 同沙东路.
@@ -139,7 +139,7 @@ func (n *namer) roadName(main bool) string {
 	}
 	return n.unique(
 		func() string { return pick(n.r, roadStems) + pick(n.r, suffixes) },
-		func(base string, k int) string { return strings.TrimSuffix(base, "路") + numeral(k%100) + "路" },
+		func(_ string, k int) string { return pick(n.r, roadStems) + numeral(k%99+1) + "路" },
 	)
 }
 

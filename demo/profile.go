@@ -7,13 +7,13 @@ package demo
 type townClass int
 
 const (
-	classUrban    townClass = iota // the four sub-districts: estates, towers, shops
-	classTown                      // manufacturing towns: urban villages and factories
-	classWater                     // the river towns of the north-west: villages, farmland
-	classTech                      // 松山湖: science park
-	classPort                      // 东莞港: port and industry
-	classEco                       // 生态园: wetland park, little building
-	classNewZone                   // 滨海湾: new district
+	classUrban   townClass = iota // the four sub-districts: estates, towers, shops
+	classTown                     // manufacturing towns: urban villages and factories
+	classWater                    // the river towns of the north-west: villages, farmland
+	classTech                     // 松山湖: science park
+	classPort                     // 东莞港: port and industry
+	classEco                      // 生态园: wetland park, little building
+	classNewZone                  // 滨海湾: new district
 )
 
 // townWeights is each town's share of the city's doorplates, roughly in
@@ -23,42 +23,42 @@ var townWeights = map[string]struct {
 	weight float64
 	class  townClass
 }{
-	"441900003": {60, classUrban},   // 东城
-	"441900004": {34, classUrban},   // 南城
-	"441900005": {30, classUrban},   // 万江
-	"441900006": {17, classUrban},   // 莞城
-	"441900101": {26, classWater},   // 石碣
-	"441900102": {15, classTown},    // 石龙
-	"441900103": {17, classTown},    // 茶山
-	"441900104": {22, classTown},    // 石排
-	"441900105": {16, classTown},    // 企石
-	"441900106": {21, classTown},    // 横沥
-	"441900107": {18, classTown},    // 桥头
-	"441900108": {11, classTown},    // 谢岗
-	"441900109": {18, classTown},    // 东坑
-	"441900110": {41, classTown},    // 常平
-	"441900111": {43, classTown},    // 寮步
-	"441900112": {13, classTown},    // 樟木头
-	"441900113": {37, classTown},    // 大朗
-	"441900114": {27, classTown},    // 黄江
-	"441900115": {32, classTown},    // 清溪
-	"441900116": {50, classTown},    // 塘厦
-	"441900117": {38, classTown},    // 凤岗
-	"441900118": {30, classTown},    // 大岭山
-	"441900119": {66, classTown},    // 长安
-	"441900121": {64, classTown},    // 虎门
-	"441900122": {44, classTown},    // 厚街
-	"441900123": {18, classWater},   // 沙田
-	"441900124": {14, classWater},   // 道滘
-	"441900125": {6, classWater},    // 洪梅
-	"441900126": {13, classWater},   // 麻涌
-	"441900127": {9, classWater},    // 望牛墩
-	"441900128": {16, classWater},   // 中堂
-	"441900129": {22, classWater},   // 高埗
-	"441900401": {11, classTech},    // 松山湖
-	"441900402": {3, classPort},     // 东莞港
-	"441900403": {3, classEco},      // 东莞生态园
-	"441900404": {6, classNewZone},  // 东莞滨海湾新区
+	"441900003": {60, classUrban},  // 东城
+	"441900004": {34, classUrban},  // 南城
+	"441900005": {30, classUrban},  // 万江
+	"441900006": {17, classUrban},  // 莞城
+	"441900101": {26, classWater},  // 石碣
+	"441900102": {15, classTown},   // 石龙
+	"441900103": {17, classTown},   // 茶山
+	"441900104": {22, classTown},   // 石排
+	"441900105": {16, classTown},   // 企石
+	"441900106": {21, classTown},   // 横沥
+	"441900107": {18, classTown},   // 桥头
+	"441900108": {11, classTown},   // 谢岗
+	"441900109": {18, classTown},   // 东坑
+	"441900110": {41, classTown},   // 常平
+	"441900111": {43, classTown},   // 寮步
+	"441900112": {13, classTown},   // 樟木头
+	"441900113": {37, classTown},   // 大朗
+	"441900114": {27, classTown},   // 黄江
+	"441900115": {32, classTown},   // 清溪
+	"441900116": {50, classTown},   // 塘厦
+	"441900117": {38, classTown},   // 凤岗
+	"441900118": {30, classTown},   // 大岭山
+	"441900119": {66, classTown},   // 长安
+	"441900121": {64, classTown},   // 虎门
+	"441900122": {44, classTown},   // 厚街
+	"441900123": {18, classWater},  // 沙田
+	"441900124": {14, classWater},  // 道滘
+	"441900125": {6, classWater},   // 洪梅
+	"441900126": {13, classWater},  // 麻涌
+	"441900127": {9, classWater},   // 望牛墩
+	"441900128": {16, classWater},  // 中堂
+	"441900129": {22, classWater},  // 高埗
+	"441900401": {11, classTech},   // 松山湖
+	"441900402": {3, classPort},    // 东莞港
+	"441900403": {3, classEco},     // 东莞生态园
+	"441900404": {6, classNewZone}, // 东莞滨海湾新区
 }
 
 // blockKind is what a block of the street grid is used for.
@@ -88,6 +88,10 @@ var blockMix = map[townClass][2][numBlockKinds]float64{
 	classEco:     {{30, 30, 10, 0, 0, 10, 10, 10}, {60, 20, 0, 0, 0, 10, 10, 0}},
 	classNewZone: {{0, 10, 10, 25, 15, 10, 25, 5}, {10, 15, 0, 20, 5, 25, 25, 0}},
 }
+
+// roomsPerPlot is the number of rooms behind a typical doorplate, the unit
+// of plotCost.
+const roomsPerPlot = 7.0
 
 // scaleParams sizes a scale.
 type scaleParams struct {

@@ -31,11 +31,10 @@ type refTown struct {
 	Villages         []refVillage
 }
 
-// refVillage is a village or community of the reference data, with the code
-// the demo assigns to it.
+// refVillage is a village or community of the reference data (or one the
+// demo makes up, see syntheticVillages), with the code the demo assigns.
 type refVillage struct {
 	Code, Name, Kind string
-	Synthetic        bool // made up by the demo (see SOURCES.md)
 }
 
 // reference is the parsed reference data: the towns in code order with
@@ -45,18 +44,9 @@ type reference struct {
 	Outline orb.Polygon
 }
 
-var (
-	refOnce sync.Once
-	refData *reference
-	refErr  error
-)
-
 // loadReference parses the embedded reference data once. The result is shared
 // and must not be modified.
-func loadReference() (*reference, error) {
-	refOnce.Do(func() { refData, refErr = parseReference() })
-	return refData, refErr
-}
+var loadReference = sync.OnceValues(parseReference)
 
 // syntheticVillages are the communities the demo invents for town-level units
 // that have none in the village list. The names are sub-areas of the unit.
@@ -85,6 +75,9 @@ func parseReference() (*reference, error) {
 		if len(ref.Towns) > 0 && ref.Towns[len(ref.Towns)-1].Code >= r[0] {
 			return nil, fmt.Errorf("demo: towns.csv: %s is out of code order", r[0])
 		}
+		if _, ok := townWeights[r[0]]; !ok {
+			return nil, fmt.Errorf("demo: towns.csv: %s has no weight in townWeights", r[0])
+		}
 		index[r[0]] = len(ref.Towns)
 		ref.Towns = append(ref.Towns, refTown{Code: r[0], Name: r[1], Kind: r[2], Centre: orb.Point{lon, lat}})
 	}
@@ -98,13 +91,18 @@ func parseReference() (*reference, error) {
 		if !ok {
 			return nil, fmt.Errorf("demo: villages.csv: unknown town %s", r[0])
 		}
+		switch r[3] {
+		case addressbook.VillageKindVillage, addressbook.VillageKindCommunity, addressbook.VillageKindOther:
+		default:
+			return nil, fmt.Errorf("demo: villages.csv: %s: unknown kind %q", r[2], r[3])
+		}
 		t := &ref.Towns[i]
 		t.Villages = append(t.Villages, refVillage{Name: r[2], Kind: r[3]})
 	}
 	for i := range ref.Towns {
 		t := &ref.Towns[i]
 		for _, name := range syntheticVillages[t.Code] {
-			t.Villages = append(t.Villages, refVillage{Name: name, Kind: addressbook.VillageKindCommunity, Synthetic: true})
+			t.Villages = append(t.Villages, refVillage{Name: name, Kind: addressbook.VillageKindCommunity})
 		}
 		if len(t.Villages) == 0 {
 			return nil, fmt.Errorf("demo: town %s %s has no villages", t.Code, t.Name)
