@@ -14,7 +14,7 @@ BIN := bin/gridsentry
 # The binary reads GRIDSENTRY_DATA_DIR too, so make and gridsentry agree on the cluster.
 PGDIR := $(or $(GRIDSENTRY_DATA_DIR),var/pg)
 
-.PHONY: deps build run test lint stop clean clean-data
+.PHONY: deps build run test lint stop clean clean-data bench bench-city
 
 deps:
 	scripts/install-deps.sh
@@ -36,6 +36,17 @@ test: deps build
 	url=$$($(BIN) cluster start); \
 	echo "make test: PostgreSQL at $$url"; \
 	GRIDSENTRY_TEST_DATABASE_URL=$$url GRIDSENTRY_REQUIRE_DB=1 $(GO) test -count=1 ./...
+
+# bench runs the Go benchmarks and times loading the demo-scale city;
+# bench-city times the city scale (1M buildings, 6.7M rooms; about 2 minutes).
+bench: deps build
+	$(BIN) cluster start >/dev/null
+	$(GO) test -run '^$$' -bench . -benchtime 3x -benchmem ./demo/
+	scripts/bench-load.sh demo
+
+bench-city: deps build
+	$(BIN) cluster start >/dev/null
+	scripts/bench-load.sh city
 
 lint:
 	@files=$$(git ls-files -co --exclude-standard '*.go' 2>/dev/null || find . -name '*.go' -not -path './var/*' -not -path './bin/*'); \

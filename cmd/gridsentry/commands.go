@@ -233,7 +233,7 @@ func loadDemo(ctx context.Context, db *postgres.DB, dc demo.Config, log *slog.Lo
 	total := plan.Towns + plan.Villages + plan.Grids + plan.Roads + plan.Doorplates + plan.Places + plan.Buildings + plan.Rooms
 	bar := progressbar.NewOptions(total,
 		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(fmt.Sprintf("loading %s city (seed %d)", dc.Scale, dc.Seed)),
+		progressbar.OptionSetDescription(fmt.Sprintf("loading the %s-scale demo city (seed %d)", dc.Scale, dc.Seed)),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetItsString("rows"),
 		progressbar.OptionShowIts(),
