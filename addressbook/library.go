@@ -125,7 +125,7 @@ type Building struct {
 // A Room (户室) is a unit of a building: a flat, an office, a shop (铺位/档口)
 // or a workshop floor. Floor is negative below ground and never zero.
 type Room struct {
-	Code       string
+	Code       string // town code + 9 digits (18), unlike a doorplate's 16
 	BuildingID int64
 	Unit       string // 单元, empty when the building has none
 	Floor      int

@@ -14,7 +14,7 @@ func (g *townGen) rooms(id int64, bs bldgSpec) {
 	add := func(unit string, floor int, label string) {
 		g.roomSeq++
 		g.out.Rooms = append(g.out.Rooms, addressbook.Room{
-			Code:       g.td.ref.Code + pad(g.roomSeq, 7),
+			Code:       g.td.ref.Code + pad(g.roomSeq, 9),
 			BuildingID: id,
 			Unit:       unit,
 			Floor:      floor,

@@ -112,7 +112,7 @@ CREATE INDEX buildings_geom_idx ON buildings USING gist (geom);
 -- A room: floor is negative below ground and never zero; unit is '' when the
 -- building has no units.
 CREATE TABLE rooms (
-    code text PRIMARY KEY CHECK (code ~ '^[0-9]{16,20}$'),
+    code text PRIMARY KEY CHECK (code ~ '^[0-9]{18}$'),
     building_id bigint NOT NULL REFERENCES buildings (id),
     unit text NOT NULL DEFAULT '',
     floor smallint NOT NULL CHECK (floor <> 0),

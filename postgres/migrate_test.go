@@ -52,7 +52,7 @@ func TestMigrationsUpDownUp(t *testing.T) {
 	if err := m.Up(ctx, quiet); err != nil {
 		t.Fatalf("up: %v", err)
 	}
-	want := "buildings datasets doorplates grids places roads rooms towns villages"
+	want := "address_history buildings datasets doorplates grids imports library_changes places roads rooms towns villages"
 	if got := strings.Join(tables(t, db), " "); got != want {
 		t.Errorf("tables after up = %q, want %q", got, want)
 	}
