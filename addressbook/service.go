@@ -3,6 +3,7 @@ package addressbook
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/paulmach/orb"
 )
@@ -96,4 +97,16 @@ type Library interface {
 	Town(ctx context.Context, code string) (TownDetail, error)
 	Grid(ctx context.Context, code string) (GridDetail, error)
 	Building(ctx context.Context, id int64) (BuildingDetail, error)
+}
+
+// CodeInfo is what the store knows of a standard address code: its kind,
+// the building of a room, and whether it was retired and for what.
+type CodeInfo struct {
+	Code       string
+	Kind       string // "doorplate" or "room"
+	BuildingID int64  // rooms
+	Retired    bool
+	RetiredAt  *time.Time
+	Successor  string // the current code at the end of the successor chain, "" if none
+	Chain      []string
 }

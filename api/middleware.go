@@ -126,13 +126,17 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				"duration_ms", float64(elapsed.Microseconds())/1000, "remote", r.RemoteAddr)
 		}()
 
-		if r.ContentLength > s.cfg.MaxBodyBytes {
+		limit := s.cfg.MaxBodyBytes
+		if l, ok := s.limits[route]; ok {
+			limit = l
+		}
+		if r.ContentLength > limit {
 			s.writeError(sw, r, derrors.New(derrors.TooLarge,
-				"request body of %d bytes is over the limit of %d bytes", r.ContentLength, s.cfg.MaxBodyBytes))
+				"request body of %d bytes is over the limit of %d bytes", r.ContentLength, limit))
 			return
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(sw, r.Body, s.cfg.MaxBodyBytes)
+			r.Body = http.MaxBytesReader(sw, r.Body, limit)
 		}
 		next.ServeHTTP(sw, r)
 	})

@@ -27,6 +27,7 @@ type Checker interface {
 // Config holds the HTTP settings.
 type Config struct {
 	MaxBodyBytes    int64         // default 1 MiB
+	MaxBatchBytes   int64         // bulk routes (NDJSON batches, imports); default 1 GiB
 	ReadyTimeout    time.Duration // how long /readyz waits for the database; default 2s
 	ShutdownTimeout time.Duration // grace period for in-flight requests; default 15s
 }
@@ -34,6 +35,9 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
+	}
+	if c.MaxBatchBytes <= 0 {
+		c.MaxBatchBytes = 1 << 30
 	}
 	if c.ReadyTimeout <= 0 {
 		c.ReadyTimeout = 2 * time.Second
@@ -53,10 +57,32 @@ type Server struct {
 	router   *mux.Router
 	registry *prometheus.Registry
 	metrics  *metrics
+	index    IndexSource
+	codes    CodeResolver
+	limits   map[string]int64 // body limits of bulk routes, by route template
+}
+
+// IndexSource gives the current in-memory address index (nil until loaded).
+type IndexSource interface {
+	Index() *addressbook.Index
+}
+
+// CodeResolver finds what a standard address code is: for a room, its
+// building; for a retired code, its successor.
+type CodeResolver interface {
+	LookupCode(ctx context.Context, code string) (addressbook.CodeInfo, error)
+}
+
+// An Option adds an optional dependency to a Server.
+type Option func(*Server)
+
+// WithAddresses enables the address routes over an index and a code resolver.
+func WithAddresses(index IndexSource, codes CodeResolver) Option {
+	return func(s *Server) { s.index, s.codes = index, codes }
 }
 
 // New returns a server over library, reporting readiness from ready.
-func New(cfg Config, library addressbook.Library, ready Checker, log *slog.Logger) *Server {
+func New(cfg Config, library addressbook.Library, ready Checker, log *slog.Logger, opts ...Option) *Server {
 	cfg.setDefaults()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -68,6 +94,10 @@ func New(cfg Config, library addressbook.Library, ready Checker, log *slog.Logge
 		router:   mux.NewRouter(),
 		registry: reg,
 		metrics:  newMetrics(reg),
+		limits:   map[string]int64{},
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	s.routes()
 	return s
@@ -100,6 +130,13 @@ func (s *Server) routes() {
 	r.Handle("/v1/towns/{code}", s.handle(s.town)).Methods(http.MethodGet)
 	r.Handle("/v1/grids/{code}", s.handle(s.grid)).Methods(http.MethodGet)
 	r.Handle("/v1/buildings/{id}", s.handle(s.building)).Methods(http.MethodGet)
+
+	r.Handle("/v1/addresses/validate", s.handle(s.validate)).Methods(http.MethodPost)
+	r.Handle("/v1/addresses/validate:batch", s.handle(s.validateBatch)).Methods(http.MethodPost)
+	s.limits["/v1/addresses/validate:batch"] = s.cfg.MaxBatchBytes
+	r.Handle("/v1/addresses/parse", s.handle(s.parse)).Methods(http.MethodGet)
+	r.Handle("/v1/addresses/search", s.handle(s.search)).Methods(http.MethodGet)
+	r.Handle("/v1/addresses/{code}", s.handle(s.addressByCode)).Methods(http.MethodGet)
 
 	r.NotFoundHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return derrors.New(derrors.NotFound, "no route for %s %s", r.Method, r.URL.Path)

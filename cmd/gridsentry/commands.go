@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -147,11 +148,52 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (another gridsentry running? choose one with -addr)", cfg.Addr, err)
 	}
-	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, ShutdownTimeout: cfg.ShutdownTimeout}, db, db, log)
+	// The address index loads in the background: the server answers at once
+	// and /readyz says 503 until the index is in memory.
+	index := postgres.NewAddressIndex(db, log)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for ctx.Err() == nil {
+			if err := index.Load(ctx); err == nil {
+				break
+			} else if ctx.Err() == nil {
+				log.Warn("address index: load failed; retrying in 5s", "err", err.Error())
+				select {
+				case <-ctx.Done():
+				case <-time.After(5 * time.Second):
+				}
+			}
+		}
+		_ = index.Run(ctx)
+	}()
+	defer wg.Wait()
+
+	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, ShutdownTimeout: cfg.ShutdownTimeout}, db,
+		readiness{db, index}, log, api.WithAddresses(index, db))
 	url := "http://" + ln.Addr().String() + "/"
 	log.Info("serving", "url", url)
 	fmt.Fprintf(stdout, "gridsentry is serving at %s (Ctrl-C to stop)\n", url)
 	return srv.Serve(ctx, ln)
+}
+
+// readiness is ready when the database is and the address index is loaded.
+type readiness struct {
+	db    *postgres.DB
+	index *postgres.AddressIndex
+}
+
+func (r readiness) Ready(ctx context.Context) error {
+	if err := r.db.Ready(ctx); err != nil {
+		return err
+	}
+	if r.index.Index() == nil {
+		return derrors.New(derrors.Unavailable, "the address index is loading")
+	}
+	return nil
 }
 
 // runMigrate applies, rolls back or lists migrations.

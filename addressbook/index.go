@@ -1,0 +1,398 @@
+package addressbook
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TownData is what the index needs of one town's library: active rows only,
+// with no footprints (a doorplate's point is the location of its addresses).
+type TownData struct {
+	Town       Town
+	Villages   []Village
+	Roads      []Road
+	Doorplates []Doorplate
+	Places     []Place
+	Buildings  []Building
+	Rooms      []Room
+}
+
+// An Index is an immutable in-memory view of the whole library, partitioned
+// by town so that a change to one town rebuilds only that town. Build one with
+// NewIndex; derive an updated one with WithTowns. Safe for concurrent readers.
+type Index struct {
+	towns    map[string]*TownIndex
+	order    []*TownIndex // by code
+	aliases  *trie        // town names and aliases → *TownIndex
+	names    *trie        // every road, place and village name of the city
+	built    time.Time
+	rooms    int
+	doorplts int
+}
+
+// A TownIndex is the index of one town.
+type TownIndex struct {
+	Code, Name, Kind string
+	villages         map[string]*villageEntry // by name
+	villageByCode    map[string]*villageEntry
+	roads            map[string]*roadEntry // by name
+	places           map[string]*placeEntry
+	names            *trie // the town's road, place and village names
+	doorByCode       map[string]*doorEntry
+	buildingByID     map[int64]*buildingEntry
+	rooms, doors     int
+}
+
+type villageEntry struct {
+	code, name string
+	town       *TownIndex
+}
+
+type roadEntry struct {
+	code, name string
+	town       *TownIndex
+	doors      map[doorKey]*doorEntry
+	numbers    []int // distinct numbers, sorted, for nearest-number candidates
+}
+
+type doorKey struct{ number, sub int }
+
+type doorEntry struct {
+	code        string
+	road        *roadEntry
+	number, sub int
+	villageCode string
+	gridCode    string
+	lon, lat    float64
+	buildings   []*buildingEntry
+}
+
+type buildingEntry struct {
+	id       int64
+	label    string
+	key      string // BuildingKey(label)
+	use      string
+	status   string
+	floors   int
+	gridCode string
+	village  string
+	door     *doorEntry
+	place    *placeEntry
+	rooms    []roomEntry
+}
+
+type roomEntry struct {
+	code  string
+	unit  string
+	label string
+	key   string // RoomKey(label)
+	floor int
+}
+
+type placeEntry struct {
+	id          int64
+	name, kind  string
+	town        *TownIndex
+	villageCode string
+	door        *doorEntry
+	buildings   []*buildingEntry
+}
+
+// nameKind tells what a gazetteer name is.
+type nameKind uint8
+
+const (
+	nameVillage nameKind = iota
+	nameRoad
+	namePlace
+	nameTown
+)
+
+// nameRef is one thing a name in a trie stands for.
+type nameRef struct {
+	kind    nameKind
+	town    *TownIndex
+	village *villageEntry
+	road    *roadEntry
+	place   *placeEntry
+}
+
+// BuildTown indexes one town's library.
+func BuildTown(d TownData) *TownIndex {
+	t := &TownIndex{
+		Code: d.Town.Code, Name: d.Town.Name, Kind: d.Town.Kind,
+		villages:      make(map[string]*villageEntry, len(d.Villages)),
+		villageByCode: make(map[string]*villageEntry, len(d.Villages)),
+		roads:         make(map[string]*roadEntry, len(d.Roads)),
+		places:        make(map[string]*placeEntry, len(d.Places)),
+		names:         newTrie(),
+	}
+	intern := newInterner()
+	for _, v := range d.Villages {
+		ve := &villageEntry{code: v.Code, name: v.Name, town: t}
+		t.villages[v.Name] = ve
+		t.villageByCode[v.Code] = ve
+		for _, n := range villageNames(v.Name) {
+			t.names.add(n, nameRef{kind: nameVillage, town: t, village: ve})
+		}
+	}
+	roadsByCode := make(map[string]*roadEntry, len(d.Roads))
+	for _, r := range d.Roads {
+		re := &roadEntry{code: r.Code, name: r.Name, town: t, doors: map[doorKey]*doorEntry{}}
+		t.roads[r.Name] = re
+		roadsByCode[r.Code] = re
+		t.names.add(r.Name, nameRef{kind: nameRoad, town: t, road: re})
+	}
+	doors := make(map[string]*doorEntry, len(d.Doorplates))
+	for _, dp := range d.Doorplates {
+		re := roadsByCode[dp.RoadCode]
+		if re == nil || dp.RetiredAt != nil {
+			continue
+		}
+		de := &doorEntry{code: dp.Code, road: re, number: dp.Number, sub: dp.SubNumber,
+			villageCode: dp.VillageCode, gridCode: dp.GridCode, lon: dp.Geom[0], lat: dp.Geom[1]}
+		re.doors[doorKey{dp.Number, dp.SubNumber}] = de
+		doors[dp.Code] = de
+		t.doors++
+	}
+	for _, re := range roadsByCode {
+		seen := map[int]bool{}
+		for k := range re.doors {
+			if !seen[k.number] {
+				seen[k.number] = true
+				re.numbers = append(re.numbers, k.number)
+			}
+		}
+		sort.Ints(re.numbers)
+	}
+	places := make(map[int64]*placeEntry, len(d.Places))
+	for _, p := range d.Places {
+		pe := &placeEntry{id: p.ID, name: p.Name, kind: p.Kind, town: t, villageCode: p.VillageCode, door: doors[p.DoorplateCode]}
+		t.places[p.Name] = pe
+		places[p.ID] = pe
+		t.names.add(p.Name, nameRef{kind: namePlace, town: t, place: pe})
+	}
+	buildings := make(map[int64]*buildingEntry, len(d.Buildings))
+	for _, b := range d.Buildings {
+		de := doors[b.DoorplateCode]
+		if de == nil {
+			continue
+		}
+		be := &buildingEntry{id: b.ID, label: b.Label, key: BuildingKey(b.Label), use: b.Use, status: b.Status,
+			floors: b.Floors, gridCode: b.GridCode, village: b.VillageCode, door: de, place: places[b.PlaceID]}
+		de.buildings = append(de.buildings, be)
+		if be.place != nil {
+			be.place.buildings = append(be.place.buildings, be)
+		}
+		buildings[b.ID] = be
+	}
+	for _, r := range d.Rooms {
+		be := buildings[r.BuildingID]
+		if be == nil || r.RetiredAt != nil {
+			continue
+		}
+		be.rooms = append(be.rooms, roomEntry{code: r.Code, unit: intern.get(r.Unit),
+			label: intern.get(r.Label), key: intern.get(RoomKey(r.Label)), floor: r.Floor})
+		t.rooms++
+	}
+	t.doorByCode = doors
+	t.buildingByID = buildings
+	return t
+}
+
+// villageNames returns the names a village is written by: 主山社区, 主山村, 主山.
+func villageNames(name string) []string {
+	out := []string{name}
+	for _, suf := range []string{"社区居委会", "村委会", "居委会", "社区", "村"} {
+		if base, ok := strings.CutSuffix(name, suf); ok && len([]rune(base)) >= 2 {
+			out = append(out, base+"社区", base+"村", base+"村委会", base+"居委会")
+			break
+		}
+	}
+	return dedupe(out)
+}
+
+func dedupe(ss []string) []string {
+	seen := make(map[string]bool, len(ss))
+	out := ss[:0]
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// NewIndex builds the city index from its towns.
+func NewIndex(towns []*TownIndex) *Index {
+	m := make(map[string]*TownIndex, len(towns))
+	for _, t := range towns {
+		m[t.Code] = t
+	}
+	return assemble(m)
+}
+
+// WithTowns returns a new index in which the given towns replace (or add to)
+// those of ix; the other towns are shared, not copied.
+func (ix *Index) WithTowns(towns ...*TownIndex) *Index {
+	m := make(map[string]*TownIndex, len(ix.towns)+len(towns))
+	for k, v := range ix.towns {
+		m[k] = v
+	}
+	for _, t := range towns {
+		m[t.Code] = t
+	}
+	return assemble(m)
+}
+
+func assemble(m map[string]*TownIndex) *Index {
+	ix := &Index{towns: m, aliases: newTrie(), names: newTrie(), built: time.Now()}
+	for _, t := range m {
+		ix.order = append(ix.order, t)
+	}
+	sort.Slice(ix.order, func(i, j int) bool { return ix.order[i].Code < ix.order[j].Code })
+	for _, t := range ix.order {
+		for _, a := range townAliases(t.Name, t.Kind) {
+			ix.aliases.add(a, nameRef{kind: nameTown, town: t})
+		}
+		ix.names.merge(t.names)
+		ix.rooms += t.rooms
+		ix.doorplts += t.doors
+	}
+	return ix
+}
+
+// townAliases returns the ways a town is written: 南城街道, 南城, 南城区,
+// 南城街道办(事处), 东莞南城 …; for functional zones their common names.
+func townAliases(name, kind string) []string {
+	out := []string{name}
+	base := name
+	for _, suf := range []string{"街道", "镇"} {
+		if b, ok := strings.CutSuffix(name, suf); ok {
+			base = b
+		}
+	}
+	base = strings.TrimPrefix(base, "东莞")
+	out = append(out, base, base+"区", base+"镇", base+"街道", base+"街道办", base+"街道办事处", base+"街")
+	switch base {
+	case "松山湖":
+		out = append(out, "松山湖高新区", "松山湖园区", "松山湖管委会", "松山湖高新技术产业开发区")
+	case "滨海湾新区":
+		out = append(out, "滨海湾", "东莞滨海湾")
+	case "生态园":
+		out = append(out, "东莞生态园", "生态园区")
+	case "东莞港":
+		out = append(out, "东莞港", "港区")
+	}
+	if len([]rune(base)) < 2 {
+		return []string{name}
+	}
+	return dedupe(out)
+}
+
+// Stats describes an index.
+type Stats struct {
+	Towns, Doorplates, Rooms int
+	Built                    time.Time
+}
+
+// Stats returns the size of the index.
+func (ix *Index) Stats() Stats {
+	return Stats{Towns: len(ix.towns), Doorplates: ix.doorplts, Rooms: ix.rooms, Built: ix.built}
+}
+
+// Town returns the town with code, or nil.
+func (ix *Index) Town(code string) *TownIndex { return ix.towns[code] }
+
+// interner shares the backing storage of repeated short strings (room
+// labels, units): 6.7M rooms hold a few thousand distinct labels.
+type interner map[string]string
+
+func newInterner() interner { return interner{} }
+
+func (in interner) get(s string) string {
+	if v, ok := in[s]; ok {
+		return v
+	}
+	s = strings.Clone(s)
+	in[s] = s
+	return s
+}
+
+// trie maps names to what they stand for; scanning a text finds every name
+// that occurs in it in one pass per start position.
+type trie struct {
+	root *trieNode
+}
+
+type trieNode struct {
+	next map[rune]*trieNode
+	refs []nameRef
+}
+
+func newTrie() *trie { return &trie{root: &trieNode{}} }
+
+func (t *trie) add(name string, ref nameRef) {
+	n := t.root
+	for _, r := range name {
+		if n.next == nil {
+			n.next = map[rune]*trieNode{}
+		}
+		c := n.next[r]
+		if c == nil {
+			c = &trieNode{}
+			n.next[r] = c
+		}
+		n = c
+	}
+	n.refs = append(n.refs, ref)
+}
+
+// merge adds every name of o to t.
+func (t *trie) merge(o *trie) {
+	var walk func(dst, src *trieNode)
+	walk = func(dst, src *trieNode) {
+		dst.refs = append(dst.refs, src.refs...)
+		for r, c := range src.next {
+			if dst.next == nil {
+				dst.next = map[rune]*trieNode{}
+			}
+			d := dst.next[r]
+			if d == nil {
+				d = &trieNode{}
+				dst.next[r] = d
+			}
+			walk(d, c)
+		}
+	}
+	walk(t.root, o.root)
+}
+
+// hit is a name found in a text: runes [start, end) of it.
+type hit struct {
+	start, end int
+	refs       []nameRef
+}
+
+// scan returns every name of t found in text (as runes).
+func (t *trie) scan(text []rune) []hit {
+	var hits []hit
+	for i := range text {
+		n := t.root
+		for j := i; j < len(text); j++ {
+			n = n.next[text[j]]
+			if n == nil {
+				break
+			}
+			if len(n.refs) > 0 {
+				hits = append(hits, hit{start: i, end: j + 1, refs: n.refs})
+			}
+		}
+	}
+	return hits
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
