@@ -27,6 +27,7 @@ type Index struct {
 	order    []*TownIndex // by code
 	aliases  *trie        // town names and aliases → *TownIndex
 	names    *trie        // every road, place and village name of the city
+	typos    typoIndex    // every road and place name of the city, for typo lookups
 	built    time.Time
 	rooms    int
 	doorplts int
@@ -40,6 +41,7 @@ type TownIndex struct {
 	roads            map[string]*roadEntry // by name
 	places           map[string]*placeEntry
 	names            *trie // the town's road, place and village names
+	typos            typoIndex
 	doorByCode       map[string]*doorEntry
 	buildingByID     map[int64]*buildingEntry
 	rooms, doors     int
@@ -128,6 +130,7 @@ func BuildTown(d TownData) *TownIndex {
 		roads:         make(map[string]*roadEntry, len(d.Roads)),
 		places:        make(map[string]*placeEntry, len(d.Places)),
 		names:         newTrie(),
+		typos:         typoIndex{},
 	}
 	intern := newInterner()
 	for _, v := range d.Villages {
@@ -144,6 +147,7 @@ func BuildTown(d TownData) *TownIndex {
 		t.roads[r.Name] = re
 		roadsByCode[r.Code] = re
 		t.names.add(r.Name, nameRef{kind: nameRoad, town: t, road: re})
+		t.typos.add(r.Name, nameRef{kind: nameRoad, town: t, road: re})
 	}
 	doors := make(map[string]*doorEntry, len(d.Doorplates))
 	for _, dp := range d.Doorplates {
@@ -173,6 +177,7 @@ func BuildTown(d TownData) *TownIndex {
 		t.places[p.Name] = pe
 		places[p.ID] = pe
 		t.names.add(p.Name, nameRef{kind: namePlace, town: t, place: pe})
+		t.typos.add(p.Name, nameRef{kind: namePlace, town: t, place: pe})
 	}
 	buildings := make(map[int64]*buildingEntry, len(d.Buildings))
 	for _, b := range d.Buildings {
@@ -249,7 +254,7 @@ func (ix *Index) WithTowns(towns ...*TownIndex) *Index {
 }
 
 func assemble(m map[string]*TownIndex) *Index {
-	ix := &Index{towns: m, aliases: newTrie(), names: newTrie(), built: time.Now()}
+	ix := &Index{towns: m, aliases: newTrie(), names: newTrie(), typos: typoIndex{}, built: time.Now()}
 	for _, t := range m {
 		ix.order = append(ix.order, t)
 	}
@@ -259,6 +264,9 @@ func assemble(m map[string]*TownIndex) *Index {
 			ix.aliases.add(a, nameRef{kind: nameTown, town: t})
 		}
 		ix.names.merge(t.names)
+		for k, refs := range t.typos {
+			ix.typos[k] = append(ix.typos[k], refs...)
+		}
 		ix.rooms += t.rooms
 		ix.doorplts += t.doors
 	}
@@ -323,30 +331,57 @@ func (in interner) get(s string) string {
 }
 
 // trie maps names to what they stand for; scanning a text finds every name
-// that occurs in it in one pass per start position.
+// that occurs in it in one pass per start position. Children are kept in
+// sorted slices: below the first character most nodes have one or two.
 type trie struct {
 	root *trieNode
 }
 
 type trieNode struct {
-	next map[rune]*trieNode
+	keys []rune
+	kids []*trieNode
 	refs []nameRef
 }
 
 func newTrie() *trie { return &trie{root: &trieNode{}} }
 
+// child returns n's child for r, or nil.
+func (n *trieNode) child(r rune) *trieNode {
+	keys := n.keys
+	if len(keys) <= 8 {
+		for i, k := range keys {
+			if k == r {
+				return n.kids[i]
+			}
+		}
+		return nil
+	}
+	i := sort.Search(len(keys), func(i int) bool { return keys[i] >= r })
+	if i < len(keys) && keys[i] == r {
+		return n.kids[i]
+	}
+	return nil
+}
+
+// childOrNew returns n's child for r, adding it if needed.
+func (n *trieNode) childOrNew(r rune) *trieNode {
+	i := sort.Search(len(n.keys), func(i int) bool { return n.keys[i] >= r })
+	if i < len(n.keys) && n.keys[i] == r {
+		return n.kids[i]
+	}
+	c := &trieNode{}
+	n.keys = append(n.keys, 0)
+	n.kids = append(n.kids, nil)
+	copy(n.keys[i+1:], n.keys[i:])
+	copy(n.kids[i+1:], n.kids[i:])
+	n.keys[i], n.kids[i] = r, c
+	return c
+}
+
 func (t *trie) add(name string, ref nameRef) {
 	n := t.root
 	for _, r := range name {
-		if n.next == nil {
-			n.next = map[rune]*trieNode{}
-		}
-		c := n.next[r]
-		if c == nil {
-			c = &trieNode{}
-			n.next[r] = c
-		}
-		n = c
+		n = n.childOrNew(r)
 	}
 	n.refs = append(n.refs, ref)
 }
@@ -356,16 +391,8 @@ func (t *trie) merge(o *trie) {
 	var walk func(dst, src *trieNode)
 	walk = func(dst, src *trieNode) {
 		dst.refs = append(dst.refs, src.refs...)
-		for r, c := range src.next {
-			if dst.next == nil {
-				dst.next = map[rune]*trieNode{}
-			}
-			d := dst.next[r]
-			if d == nil {
-				d = &trieNode{}
-				dst.next[r] = d
-			}
-			walk(d, c)
+		for i, r := range src.keys {
+			walk(dst.childOrNew(r), src.kids[i])
 		}
 	}
 	walk(t.root, o.root)
@@ -383,7 +410,7 @@ func (t *trie) scan(text []rune) []hit {
 	for i := range text {
 		n := t.root
 		for j := i; j < len(text); j++ {
-			n = n.next[text[j]]
+			n = n.child(text[j])
 			if n == nil {
 				break
 			}
@@ -396,3 +423,41 @@ func (t *trie) scan(text []rune) []hit {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// typoIndex finds the names one typo away from a typed name without comparing
+// it with every name (symmetric deletion): each name is filed under itself
+// and under every way of dropping one of its characters; a typed name is
+// looked up the same way. A substitution, an insertion or a deletion then
+// always meets its name under a common key; typoOf confirms.
+type typoIndex map[string][]nameRef
+
+func (ti typoIndex) add(name string, ref nameRef) {
+	for _, k := range deletions(name) {
+		ti[k] = append(ti[k], ref)
+	}
+}
+
+// lookup returns the names that may be one typo away from typed.
+func (ti typoIndex) lookup(typed string) []nameRef {
+	var out []nameRef
+	for _, k := range deletions(typed) {
+		out = append(out, ti[k]...)
+	}
+	return out
+}
+
+// deletions returns s and every string made by dropping one rune of it.
+func deletions(s string) []string {
+	rs := []rune(s)
+	out := make([]string, 0, len(rs)+1)
+	out = append(out, s)
+	if len(rs) < 3 {
+		return out
+	}
+	buf := make([]rune, 0, len(rs)-1)
+	for i := range rs {
+		buf = append(append(buf[:0], rs[:i]...), rs[i+1:]...)
+		out = append(out, string(buf))
+	}
+	return out
+}

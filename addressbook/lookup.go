@@ -66,15 +66,7 @@ func (ix *Index) Search(q, townCode string, offset, limit int) (items []Address,
 	}
 	var all []Address
 	towns := m.towns(townCode)
-	var hits []hit
-	if len(towns) > 0 {
-		for _, t := range towns {
-			hits = append(hits, t.names.scan(m.text)...)
-		}
-	} else {
-		hits = ix.names.scan(m.text)
-	}
-	roads, places, _ := m.pick(hits)
+	roads, places, _ := m.names(towns)
 	switch {
 	case len(roads) > 0 && m.parsed.Number > 0:
 		all = m.searchRooms(roads)

@@ -102,6 +102,8 @@ const maxCandidates = 5
 // matcher holds the state of one Match call.
 type matcher struct {
 	ix     *Index
+	city   []hit // the city's names found in the text
+	cityOK bool
 	res    Result
 	parsed Components
 	text   []rune
@@ -212,16 +214,33 @@ func (m *matcher) run(townCode string) {
 	m.decide(cands, villages)
 }
 
+// cityNames returns the names of the whole city found in the text, scanning
+// it once.
+func (m *matcher) cityNames() []hit {
+	if !m.cityOK {
+		m.city, m.cityOK = m.ix.names.scan(m.text), true
+	}
+	return m.city
+}
+
 // names finds the villages, roads and places of towns (all when empty)
 // written in the text.
 func (m *matcher) names(towns []*TownIndex) ([]*roadEntry, []*placeEntry, []*villageEntry) {
-	var hits []hit
+	hits := m.cityNames()
 	if len(towns) > 0 {
-		for _, t := range towns {
-			hits = append(hits, t.names.scan(m.text)...)
+		var mine []hit
+		for _, h := range hits {
+			var refs []nameRef
+			for _, ref := range h.refs {
+				if containsTown(towns, ref.town) {
+					refs = append(refs, ref)
+				}
+			}
+			if len(refs) > 0 {
+				mine = append(mine, hit{start: h.start, end: h.end, refs: refs})
+			}
 		}
-	} else {
-		hits = m.ix.names.scan(m.text)
+		hits = mine
 	}
 	return m.pick(hits)
 }
@@ -242,7 +261,7 @@ func softTowns(towns []*TownIndex) bool {
 func (m *matcher) towns(townCode string) []*TownIndex {
 	var named []*TownIndex
 	best := 0
-	longer := m.ix.names.scan(m.text)
+	longer := m.cityNames()
 	for _, h := range m.ix.aliases.scan(m.text) {
 		if insideLongerName(h, longer) {
 			continue // 石龙 of 石龙路 is a road, not the town
@@ -397,16 +416,29 @@ func typoOf(name, typed string) bool {
 	return false
 }
 
+// typoRefs returns the names of towns (the city when none) that typed may
+// be a typo of.
+func (m *matcher) typoRefs(towns []*TownIndex, typed string) []nameRef {
+	if len(towns) == 0 {
+		return m.ix.typos.lookup(typed)
+	}
+	var out []nameRef
+	for _, t := range towns {
+		out = append(out, t.typos.lookup(typed)...)
+	}
+	return out
+}
+
 // fuzzyRoads finds the roads of towns of which name is a typo.
 func (m *matcher) fuzzyRoads(towns []*TownIndex, name string) []*roadEntry {
 	var out []*roadEntry
-	m.eachTown(towns, func(t *TownIndex) {
-		for _, r := range t.roads {
-			if typoOf(r.name, name) {
-				out = append(out, r)
-			}
+	seen := map[*roadEntry]bool{}
+	for _, ref := range m.typoRefs(towns, name) {
+		if ref.kind == nameRoad && !seen[ref.road] && typoOf(ref.road.name, name) {
+			seen[ref.road] = true
+			out = append(out, ref.road)
 		}
-	})
+	}
 	if len(out) > 0 {
 		sortRoads(out)
 		m.score -= 0.05
@@ -418,13 +450,13 @@ func (m *matcher) fuzzyRoads(towns []*TownIndex, name string) []*roadEntry {
 // fuzzyPlaces finds the places of towns of which name is a typo.
 func (m *matcher) fuzzyPlaces(towns []*TownIndex, name string) []*placeEntry {
 	var out []*placeEntry
-	m.eachTown(towns, func(t *TownIndex) {
-		for _, p := range t.places {
-			if typoOf(p.name, name) {
-				out = append(out, p)
-			}
+	seen := map[*placeEntry]bool{}
+	for _, ref := range m.typoRefs(towns, name) {
+		if ref.kind == namePlace && !seen[ref.place] && typoOf(ref.place.name, name) {
+			seen[ref.place] = true
+			out = append(out, ref.place)
 		}
-	})
+	}
 	if len(out) > 0 {
 		sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
 		m.score -= 0.05
