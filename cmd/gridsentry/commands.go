@@ -172,7 +172,7 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 	}()
 	defer wg.Wait()
 
-	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, ShutdownTimeout: cfg.ShutdownTimeout}, db,
+	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBatchBytes: cfg.MaxBatchBytes, ShutdownTimeout: cfg.ShutdownTimeout}, db,
 		readiness{db, index}, log, api.WithAddresses(index, db))
 	url := "http://" + ln.Addr().String() + "/"
 	log.Info("serving", "url", url)

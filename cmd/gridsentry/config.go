@@ -21,6 +21,7 @@ type config struct {
 	LogLevel         string        // GRIDSENTRY_LOG_LEVEL: debug, info, warn, error
 	LogFormat        string        // GRIDSENTRY_LOG_FORMAT: json or text
 	MaxBodyBytes     int64         // GRIDSENTRY_MAX_BODY_BYTES
+	MaxBatchBytes    int64         // GRIDSENTRY_MAX_BATCH_BYTES: bulk routes
 	StatementTimeout time.Duration // GRIDSENTRY_STATEMENT_TIMEOUT
 	ShutdownTimeout  time.Duration // GRIDSENTRY_SHUTDOWN_TIMEOUT
 	DBMaxConns       int           // GRIDSENTRY_DB_MAX_CONNS; 0: pgx's default
@@ -54,6 +55,8 @@ func (c *config) registerHTTP(fs *flag.FlagSet) {
 		"listen address (env GRIDSENTRY_ADDR)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("GRIDSENTRY_MAX_BODY_BYTES", 1<<20)),
 		"largest request body accepted, in bytes (env GRIDSENTRY_MAX_BODY_BYTES)")
+	fs.Int64Var(&c.MaxBatchBytes, "max-batch-bytes", int64(envInt("GRIDSENTRY_MAX_BATCH_BYTES", 1<<30)),
+		"largest body of a bulk request (NDJSON batch, import), in bytes (env GRIDSENTRY_MAX_BATCH_BYTES)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("GRIDSENTRY_SHUTDOWN_TIMEOUT", 15*time.Second),
 		"grace period for in-flight requests at shutdown (env GRIDSENTRY_SHUTDOWN_TIMEOUT)")
 }
@@ -80,7 +83,7 @@ func (c *config) logValues() []any {
 	return []any{
 		"database_url", maskURL(c.DatabaseURL), "data_dir", c.DataDir, "database", c.Database,
 		"addr", c.Addr, "log_level", c.LogLevel, "log_format", c.LogFormat,
-		"max_body_bytes", c.MaxBodyBytes, "statement_timeout", c.StatementTimeout.String(),
+		"max_body_bytes", c.MaxBodyBytes, "max_batch_bytes", c.MaxBatchBytes, "statement_timeout", c.StatementTimeout.String(),
 		"shutdown_timeout", c.ShutdownTimeout.String(), "db_max_conns", c.DBMaxConns,
 	}
 }
@@ -133,7 +136,7 @@ func envDuration(key string, def time.Duration) time.Duration {
 // checkEnv reports the first numeric or duration setting in the environment
 // that does not parse, so a typo stops the command instead of being ignored.
 func checkEnv() error {
-	for _, key := range []string{"GRIDSENTRY_MAX_BODY_BYTES", "GRIDSENTRY_DB_MAX_CONNS"} {
+	for _, key := range []string{"GRIDSENTRY_MAX_BODY_BYTES", "GRIDSENTRY_MAX_BATCH_BYTES", "GRIDSENTRY_DB_MAX_CONNS"} {
 		if v := env(key, ""); v != "" {
 			if _, err := strconv.Atoi(v); err != nil {
 				return fmt.Errorf("%s=%q is not an integer", key, v)
