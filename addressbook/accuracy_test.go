@@ -66,27 +66,6 @@ func demoCityIndex(t testing.TB) *addressbook.Index {
 	return demoIndex
 }
 
-// verdict scores one case: for an existing address, whether the top answer is
-// the true one; for a fabricated one, whether it was (wrongly) matched.
-func verdict(c demo.AddressCase, r addressbook.Result) (correct bool) {
-	if !c.Exists {
-		return r.Status != addressbook.Matched
-	}
-	if r.Status != addressbook.Matched || r.Address == nil {
-		return false
-	}
-	a := r.Address
-	switch {
-	case c.TrueCode != "":
-		return a.Code == c.TrueCode
-	case c.TrueBuildingID != 0:
-		return a.BuildingID == c.TrueBuildingID && a.Level == addressbook.AtBuilding ||
-			a.BuildingID == c.TrueBuildingID && strings.HasPrefix(a.Code, c.TrueDoorplate)
-	default:
-		return a.Code == c.TrueDoorplate || strings.HasPrefix(a.Code, c.TrueDoorplate)
-	}
-}
-
 // TestAccuracy measures the matcher against the generator's messy and
 // fabricated addresses: top-1 accuracy on existing ones (target ≥ 99%) and
 // the false-match rate on fabricated ones (target ≤ 0.5%), per kind.
@@ -100,32 +79,11 @@ func TestAccuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type tally struct{ n, ok int }
-	byKind := map[string]*tally{}
-	var exist, fab tally
+	var tally demo.Tally
 	var failures []string
 	for _, c := range cases {
 		r := ix.Match(c.Text, "")
-		ok := verdict(c, r)
-		k := byKind[c.Noise]
-		if k == nil {
-			k = &tally{}
-			byKind[c.Noise] = k
-		}
-		k.n++
-		if c.Exists {
-			exist.n++
-		} else {
-			fab.n++
-		}
-		if ok {
-			k.ok++
-			if c.Exists {
-				exist.ok++
-			} else {
-				fab.ok++
-			}
-		} else if len(failures) < 400 {
+		if ok := tally.Add(c, r); !ok && len(failures) < 400 {
 			got := string(r.Status)
 			if r.Address != nil {
 				got += " " + r.Address.Full + " " + r.Address.Code
@@ -138,20 +96,8 @@ func TestAccuracy(t *testing.T) {
 				c.Noise, c.Text, c.Level, c.TrueCode, c.TrueBuildingID, c.TrueDoorplate, got, issues, r.Parsed))
 		}
 	}
-	kinds := make([]string, 0, len(byKind))
-	for k := range byKind {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%-24s %7s %8s\n", "kind", "cases", "correct")
-	for _, k := range kinds {
-		fmt.Fprintf(&b, "%-24s %7d %7.2f%%\n", k, byKind[k].n, 100*float64(byKind[k].ok)/float64(byKind[k].n))
-	}
-	top1 := 100 * float64(exist.ok) / float64(exist.n)
-	falseMatch := 100 * float64(fab.n-fab.ok) / float64(fab.n)
-	fmt.Fprintf(&b, "existing: top-1 %.2f%% of %d; fabricated: false matches %.2f%% of %d\n", top1, exist.n, falseMatch, fab.n)
-	t.Log("\n" + b.String())
+	t.Log("\n" + report(&tally))
+	top1, falseMatch := tally.Top1(), tally.FalseMatches()
 	for i, f := range failures {
 		if i < 60 {
 			t.Log(f)
@@ -163,4 +109,22 @@ func TestAccuracy(t *testing.T) {
 	if falseMatch > 0.5 {
 		t.Errorf("false-match rate %.2f%%, want ≤ 0.5%%", falseMatch)
 	}
+}
+
+// report formats a tally as a table, one row per kind.
+func report(t *demo.Tally) string {
+	kinds := make([]string, 0, len(t.ByKind))
+	for k := range t.ByKind {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-24s %7s %8s\n", "kind", "cases", "correct")
+	for _, k := range kinds {
+		v := t.ByKind[k]
+		fmt.Fprintf(&b, "%-24s %7d %7.2f%%\n", k, v[0], 100*float64(v[1])/float64(v[0]))
+	}
+	fmt.Fprintf(&b, "existing: top-1 %.2f%% of %d; fabricated: false matches %.2f%% of %d\n",
+		t.Top1(), t.Existing, t.FalseMatches(), t.Fabricated)
+	return b.String()
 }

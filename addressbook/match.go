@@ -167,11 +167,24 @@ func (m *matcher) run(townCode string) {
 
 	// Names: every village, road and place of the candidate towns found in
 	// the text, then typo-tolerant lookups of what the parser saw.
+	if len(towns) > 0 && townCode == "" && softTowns(towns) {
+		// A village of another town written after a functional zone tells
+		// the town: 松山湖高新区金桔村 is in 大岭山.
+		_, _, vs := m.names(nil)
+		for _, v := range vs {
+			if !containsTown(towns, v.town) {
+				towns = []*TownIndex{v.town}
+				break
+			}
+		}
+	}
 	roads, places, villages := m.names(towns)
+	roads, places = m.asParsed(roads, places)
 	if len(roads) == 0 && len(places) == 0 && len(towns) > 0 && townCode == "" && softTowns(towns) {
 		// A functional zone (松山湖, 滨海湾 …) written for the town: the
 		// zone spans towns, so look in the whole city, the zone first.
 		roads, places, villages = m.names(nil)
+		roads, places = m.asParsed(roads, places)
 		if len(roads) > 0 || len(places) > 0 {
 			m.score -= 0.02
 		}
@@ -243,6 +256,35 @@ func (m *matcher) names(towns []*TownIndex) ([]*roadEntry, []*placeEntry, []*vil
 		hits = mine
 	}
 	return m.pick(hits)
+}
+
+// asParsed keeps, of the roads and places found in the text, those the
+// parser saw as the address's own, when it saw any: a road named in the
+// remarks (近振兴围西坊一巷路口) is a landmark.
+func (m *matcher) asParsed(roads []*roadEntry, places []*placeEntry) ([]*roadEntry, []*placeEntry) {
+	if m.parsed.Road != "" {
+		var rs []*roadEntry
+		for _, r := range roads {
+			if strings.Contains(m.parsed.Road, r.name) {
+				rs = append(rs, r)
+			}
+		}
+		if len(rs) > 0 {
+			roads = rs
+		}
+	}
+	if m.parsed.Place != "" {
+		var ps []*placeEntry
+		for _, p := range places {
+			if strings.Contains(m.parsed.Place, p.name) || strings.Contains(p.name, m.parsed.Place) {
+				ps = append(ps, p)
+			}
+		}
+		if len(ps) > 0 || len(roads) > 0 {
+			places = ps
+		}
+	}
+	return roads, places
 }
 
 // softTowns reports whether the towns are functional zones, which people

@@ -66,6 +66,7 @@ commands:
   migrate   up | down | status: apply, roll back one, or list migrations
   demo      load the generated demo city (--scale demo|city --seed N) into an empty database
   cluster   start | stop | status | url | createdb: manage the private PostgreSQL cluster
+  demo-cases  typed addresses of the demo city with ground truth, or as validate/vegeta requests
   version   print the version
 
 Run 'gridsentry <command> -h' for the flags of a command.
@@ -89,6 +90,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDemo(ctx, rest, stdout, stderr)
 	case "cluster":
 		return runCluster(ctx, rest, stdout, stderr)
+	case "demo-cases":
+		return runCases(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil

@@ -1,0 +1,46 @@
+package postgres_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"runtime"
+	"testing"
+
+	"github.com/gridsentry/gridsentry/postgres"
+)
+
+// BenchmarkLoadAddressIndex loads the address index of the database at
+// GRIDSENTRY_BENCH_DATABASE_URL (make bench points it at the city-scale
+// database) and reports the heap it holds.
+func BenchmarkLoadAddressIndex(b *testing.B) {
+	url := os.Getenv("GRIDSENTRY_BENCH_DATABASE_URL")
+	if url == "" {
+		b.Skip("set GRIDSENTRY_BENCH_DATABASE_URL to a loaded database (make bench does)")
+	}
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, url, postgres.Options{StatementTimeout: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var ix *postgres.AddressIndex
+	for b.Loop() {
+		ix = postgres.NewAddressIndex(db, slog.New(slog.DiscardHandler))
+		if err := ix.Load(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	st := ix.Index().Stats()
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MiB-heap")
+	b.ReportMetric(float64(st.Rooms), "rooms")
+	b.ReportMetric(float64(st.Doorplates), "doorplates")
+	runtime.KeepAlive(ix)
+}
