@@ -46,6 +46,13 @@ const (
 	FabricatedWrongBuilding = "wrong_building" // a building label not at the doorplate
 )
 
+// Levels of a case: the most precise part of the library its text names.
+const (
+	LevelRoom      = "room"
+	LevelBuilding  = "building"
+	LevelDoorplate = "doorplate"
+)
+
 // caseKind indexes the kinds above.
 type caseKind int
 
@@ -215,6 +222,12 @@ func GenerateAddressCases(ctx context.Context, cfg Config, n int) ([]AddressCase
 	if n < 0 {
 		return nil, fmt.Errorf("demo: negative number of address cases %d", n)
 	}
+	if n == 0 {
+		if _, err := ParseScale(string(cfg.Scale)); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		return nil, nil
+	}
 	s := &caseSink{cfg: cfg, n: n, owner: make(map[string]string)}
 	if _, err := Generate(ctx, cfg, s); err != nil {
 		return nil, err
@@ -285,7 +298,7 @@ func (s *caseSink) Contents(ctx context.Context, c *TownContents) error {
 	extra := make([]int, numCaseKinds)
 	for k, n := range q {
 		if s.total[k] > 0 && g.available(caseKind(k)) {
-			extra[k] = n/5 + 1
+			extra[k] = n/10 + 1
 		}
 	}
 	td.extra, _ = g.generate(extra)
@@ -313,7 +326,7 @@ func placeNamesOf(c *TownContents) []string {
 // finish tops up the kinds the towns fell short of from their extra cases,
 // settles the texts and shuffles the cases.
 func (s *caseSink) finish() []AddressCase {
-	var drafts []draft
+	drafts := make([]draft, 0, s.n)
 	var have [numCaseKinds]int
 	kindOf := func(d draft) caseKind { return caseKind(slices.Index(kindNames[:], d.c.Noise)) }
 	for _, td := range s.towns {

@@ -209,7 +209,7 @@ func checkCase(t *testing.T, c AddressCase) {
 			fail("no traditional characters")
 		}
 	case NoiseHashNumber:
-		if !has(door + "#") && !has(door+"-") {
+		if !has(door+"#") && !has(door+"-") {
 			fail("no #")
 		}
 	case NoiseSubNumberVariant:
@@ -339,7 +339,7 @@ type libraryIndex struct {
 	places     map[[2]string]addressbook.Place
 	villages   map[string]string
 	towns      map[string]string
-	stems      map[string]string // town code → the short name (长安)
+	stems      map[string]string          // town code → the short name (长安)
 	nameTowns  map[string]map[string]bool // road or place name → towns
 	villageCnt map[string]int
 }
@@ -765,6 +765,10 @@ func TestCharacterTables(t *testing.T) {
 				t.Errorf("%c is confused with %c", r, a)
 			}
 		}
+	}
+	const words = "广东省东莞市长安镇南城街道兴发南路一百零八号之一宿舍楼三层铺位档口厂房单元自编近对面旁边"
+	if got := traditional(words); got != "廣東省東莞市長安鎮南城街道興發南路一百零八號之一宿舍樓三層鋪位檔口廠房單元自編近對面旁邊" {
+		t.Errorf("traditional(%s) = %s", words, got)
 	}
 	// Every name of the reference has a character that can be mistyped.
 	ref, err := loadReference()

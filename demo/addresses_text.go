@@ -260,10 +260,11 @@ func pairTable(pairs string) map[rune]rune {
 
 // toTraditional maps simplified characters to traditional ones. It covers
 // the characters that differ among the town and village names, the word
-// lists of names.go and the words the noise kinds write (号, 楼, 层 ...).
+// lists of names.go, the words the noise kinds write (号, 楼, 层 ...) and
+// the characters typos bring in (checked against OpenCC's STCharacters).
 // Where a simplified character stands for more than one traditional one,
-// it maps to the one place names use (后 → 後 of 村后); surnames such as 余
-// stay.
+// it maps to the one place names use (后 → 後 of 村后); characters that
+// place names keep in traditional writing (涌 of 麻涌, 斗, 余, 里, 峰) stay.
 var toTraditional = pairTable(`
 万萬 业業 东東 严嚴 丰豐 为為 丽麗 义義 乌烏 乐樂 乡鄉 云雲 仓倉 体體 兰蘭 兴興 冈岡
 农農 冲沖 凤鳳 凫鳧 凯凱 刘劉 则則 创創 务務 区區 华華 单單 卢盧 厂廠 厦廈 双雙 发發
@@ -276,7 +277,9 @@ var toTraditional = pairTable(`
 门門 闸閘 阇闍 阳陽 际際 陇隴 陈陳 顺順 颜顏 风風 飞飛 饶饒 馆館 马馬 骏駿 鱼魚 鳌鰲
 鸡雞 鸣鳴 鸥鷗 鸿鴻 鹅鵝 鹤鶴 麦麥 齐齊 龙龍 悦悅 温溫
 层層 负負 员員 编編 对對 会會 医醫 开開 产產 册冊 注註 报報 办辦 仅僅 实實 营營 经經
-处處 侧側 两兩 厅廳 样樣 际際 织織 众眾 条條 馆館
+处處 侧側 两兩 厅廳 样樣 织織 众眾 条條 楼樓 黄黃
+乔喬 仪儀 们們 侨僑 励勵 历歷 启啓 圆圓 导導 尝嘗 弯彎 桦樺 涟漣 笼籠 纱紗 纽紐 缤繽 蓝藍
+贺賀 较較 辽遼 钢鋼 钱錢 铜銅 铭銘 镁鎂 闯闖 韦韋 韵韻 领領
 `)
 
 // confusables are the characters a clerk types by mistake for a character
@@ -312,25 +315,31 @@ var confusables = func() map[rune][]rune {
 // withinOneEdit reports whether a and b differ by at most one inserted,
 // deleted or replaced character.
 func withinOneEdit(a, b string) bool {
-	if a == b {
-		return true
+	if len(a) < len(b) {
+		a, b = b, a
 	}
-	la, lb := utf8.RuneCountInString(a), utf8.RuneCountInString(b)
-	if la-lb > 1 || lb-la > 1 {
+	if len(a)-len(b) > utf8.UTFMax {
 		return false
 	}
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) < len(rb) {
-		ra, rb = rb, ra
+	// Skip the common prefix and suffix; what is left of each must be at
+	// most one character.
+	for a != "" && b != "" {
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if ra != rb {
+			break
+		}
+		a, b = a[na:], b[nb:]
 	}
-	i := 0
-	for i < len(rb) && ra[i] == rb[i] {
-		i++
+	for a != "" && b != "" {
+		ra, na := utf8.DecodeLastRuneInString(a)
+		rb, nb := utf8.DecodeLastRuneInString(b)
+		if ra != rb {
+			break
+		}
+		a, b = a[:len(a)-na], b[:len(b)-nb]
 	}
-	if len(ra) == len(rb) {
-		return string(ra[i+1:]) == string(rb[i+1:])
-	}
-	return string(ra[i+1:]) == string(rb[i:])
+	return utf8.RuneCountInString(a) <= 1 && utf8.RuneCountInString(b) <= 1
 }
 
 // Building, unit and room labels of the generator, parsed back into labels

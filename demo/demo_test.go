@@ -486,7 +486,7 @@ func TestDemoCityContents(t *testing.T) {
 		}
 		roomLabels := map[string]bool{}
 		for _, r := range c.Rooms {
-			if !digits(16).MatchString(r.Code) || r.Code[:9] != town || roomCodes[r.Code] {
+			if !digits(18).MatchString(r.Code) || r.Code[:9] != town || roomCodes[r.Code] {
 				t.Errorf("room %s: bad or repeated code", r.Code)
 			}
 			roomCodes[r.Code] = true

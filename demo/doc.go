@@ -37,6 +37,15 @@
 // and place IDs made city-wide in town order, so nothing depends on
 // scheduling, and no output is ever ordered by a map.
 //
+// AddressCases and GenerateAddressCases write addresses of the library as
+// clerks type them (admin levels left out or doubled, Chinese or full-width
+// numerals, 108-1号 for 108号之一, a place for the road, remarks, typos in
+// the names ...) together with the room, building or doorplate each names,
+// and addresses that do not exist (a wrong number, room, road or building),
+// checked against the town's contents. They measure the address matcher;
+// WriteAddressCases writes them as NDJSON for tools. They draw from their
+// own stream, "address-cases", after the contents.
+//
 // To add a stage (market entities, inspections, anomalies and their ground
 // truth), give it its own stream, e.g. newRand(seed, townCode, "entities"),
 // and run it after the contents of a town: the stages before it then produce
