@@ -85,12 +85,23 @@ type buildingEntry struct {
 	rooms    []roomEntry
 }
 
+// roomEntry is one room; 6.7M of them make up most of the city index, so
+// the code is kept as a number and the strings are shared (interned).
 type roomEntry struct {
-	code  string
+	code  uint64
 	unit  string
 	label string
 	key   string // RoomKey(label)
-	floor int
+	floor int16
+}
+
+// roomCode writes a room code back as its 18 digits.
+func (r *roomEntry) roomCode() string {
+	s := strconv.FormatUint(r.code, 10)
+	for len(s) < 18 {
+		s = "0" + s
+	}
+	return s
 }
 
 type placeEntry struct {
@@ -198,8 +209,12 @@ func BuildTown(d TownData) *TownIndex {
 		if be == nil || r.RetiredAt != nil {
 			continue
 		}
-		be.rooms = append(be.rooms, roomEntry{code: r.Code, unit: intern.get(r.Unit),
-			label: intern.get(r.Label), key: intern.get(RoomKey(r.Label)), floor: r.Floor})
+		code, err := strconv.ParseUint(r.Code, 10, 64)
+		if err != nil {
+			continue // not a room code; the schema does not allow it
+		}
+		be.rooms = append(be.rooms, roomEntry{code: code, unit: intern.get(r.Unit),
+			label: intern.get(r.Label), key: intern.key(r.Label), floor: int16(r.Floor)})
 		t.rooms++
 	}
 	t.doorByCode = doors
@@ -316,18 +331,34 @@ func (ix *Index) Stats() Stats {
 func (ix *Index) Town(code string) *TownIndex { return ix.towns[code] }
 
 // interner shares the backing storage of repeated short strings (room
-// labels, units): 6.7M rooms hold a few thousand distinct labels.
-type interner map[string]string
+// labels, units): 6.7M rooms hold a few thousand distinct labels. It also
+// remembers the room key of each label, so RoomKey runs once per label.
+type interner struct {
+	strs map[string]string
+	keys map[string]string
+}
 
-func newInterner() interner { return interner{} }
+func newInterner() *interner {
+	return &interner{strs: map[string]string{}, keys: map[string]string{}}
+}
 
-func (in interner) get(s string) string {
-	if v, ok := in[s]; ok {
+func (in *interner) get(s string) string {
+	if v, ok := in.strs[s]; ok {
 		return v
 	}
 	s = strings.Clone(s)
-	in[s] = s
+	in.strs[s] = s
 	return s
+}
+
+// key returns the interned RoomKey of label.
+func (in *interner) key(label string) string {
+	if k, ok := in.keys[label]; ok {
+		return k
+	}
+	k := in.get(RoomKey(label))
+	in.keys[in.get(label)] = k
+	return k
 }
 
 // trie maps names to what they stand for; scanning a text finds every name

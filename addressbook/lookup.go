@@ -42,8 +42,12 @@ func (ix *Index) Room(buildingID int64, code string) (Address, bool) {
 	if b == nil {
 		return Address{}, false
 	}
+	n, err := strconv.ParseUint(code, 10, 64)
+	if err != nil {
+		return Address{}, false
+	}
 	for i := range b.rooms {
-		if b.rooms[i].code == code {
+		if b.rooms[i].code == n {
 			m := matcher{ix: ix}
 			return m.address(b.door, b, &b.rooms[i], AtRoom), true
 		}

@@ -689,7 +689,7 @@ func (m *matcher) below(d *doorEntry, bs []*buildingEntry) candidate {
 		// A floor without a room (7号厂房3楼): the floor's room, when it has one.
 		var on []*roomEntry
 		for i := range c.building.rooms {
-			if r := &c.building.rooms[i]; r.floor == p.Floor && (p.Unit == "" || r.unit == p.Unit) {
+			if r := &c.building.rooms[i]; int(r.floor) == p.Floor && (p.Unit == "" || r.unit == p.Unit) {
 				on = append(on, r)
 			}
 		}
@@ -781,7 +781,7 @@ func (m *matcher) rooms(b *buildingEntry) []*roomEntry {
 		if p.Unit != "" && r.unit != p.Unit {
 			continue
 		}
-		if p.Floor != 0 && r.floor != p.Floor {
+		if p.Floor != 0 && int(r.floor) != p.Floor {
 			continue
 		}
 		out = append(out, r)
@@ -835,7 +835,7 @@ func (m *matcher) nearestRooms(b *buildingEntry) []Address {
 		if p.Unit != "" && r.unit != p.Unit {
 			k += 2
 		}
-		if r.floor != floor {
+		if int(r.floor) != floor {
 			k++
 		}
 		return k, abs(atoiPrefix(r.key) - atoiPrefix(want))
@@ -1073,8 +1073,8 @@ func (m *matcher) address(d *doorEntry, b *buildingEntry, r *roomEntry, level Ma
 		full += b.label
 	}
 	if r != nil {
-		a.Code = r.code
-		c.Unit, c.Floor, c.Room = r.unit, r.floor, r.label
+		a.Code = r.roomCode()
+		c.Unit, c.Floor, c.Room = r.unit, int(r.floor), r.label
 		full += r.unit + r.label
 		if isRoomNumber(r.label) {
 			full += "室"

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/gridsentry/gridsentry/demo"
 	"github.com/gridsentry/gridsentry/postgres"
 )
 
@@ -43,4 +44,45 @@ func BenchmarkLoadAddressIndex(b *testing.B) {
 	b.ReportMetric(float64(st.Rooms), "rooms")
 	b.ReportMetric(float64(st.Doorplates), "doorplates")
 	runtime.KeepAlive(ix)
+}
+
+// BenchmarkMatchCity validates the generator's typed addresses of the city
+// at GRIDSENTRY_BENCH_DATABASE_URL (loaded with the same scale and seed as
+// GRIDSENTRY_BENCH_SCALE, default city, seed 1) against its index, on one
+// goroutine, and reports accuracy as metrics.
+func BenchmarkMatchCity(b *testing.B) {
+	url := os.Getenv("GRIDSENTRY_BENCH_DATABASE_URL")
+	if url == "" {
+		b.Skip("set GRIDSENTRY_BENCH_DATABASE_URL to a loaded database (make bench does)")
+	}
+	scale := demo.ScaleCity
+	if s := os.Getenv("GRIDSENTRY_BENCH_SCALE"); s != "" {
+		scale = demo.Scale(s)
+	}
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, url, postgres.Options{StatementTimeout: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	keeper := postgres.NewAddressIndex(db, slog.New(slog.DiscardHandler))
+	if err := keeper.Load(ctx); err != nil {
+		b.Fatal(err)
+	}
+	ix := keeper.Index()
+	cases, err := demo.GenerateAddressCases(ctx, demo.Config{Scale: scale, Seed: 1}, 20000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tally demo.Tally
+	for _, c := range cases {
+		tally.Add(c, ix.Match(c.Text, ""))
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		ix.Match(cases[i%len(cases)].Text, "")
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "addresses/s")
+	b.ReportMetric(tally.Top1(), "%top1")
+	b.ReportMetric(tally.FalseMatches(), "%false")
 }

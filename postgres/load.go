@@ -42,8 +42,9 @@ func (db *DB) LoadDemo(ctx context.Context, cfg demo.Config, progress func(rows 
 		return demo.Totals{}, derrors.New(derrors.Conflict,
 			"the database already holds a city; load the demo into an empty database")
 	}
-	if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
-		return demo.Totals{}, translate(err, "set synchronous_commit")
+	// A bulk load is no API query: lift the statement timeout for it.
+	if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off; SET LOCAL statement_timeout = 0"); err != nil {
+		return demo.Totals{}, translate(err, "set bulk-load settings")
 	}
 	sink := &copySink{tx: tx, progress: progress}
 	totals, err := demo.Generate(ctx, cfg, sink)

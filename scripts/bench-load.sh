@@ -9,8 +9,15 @@ seed=${2:-1}
 db="gridsentry_bench_$scale"
 bin/gridsentry cluster createdb --db "$db" --fresh >/dev/null
 start=$(date +%s%N)
+set +e
 bin/gridsentry demo --scale "$scale" --seed "$seed" --database "$db" --log-format text 2>&1 |
-	tr '\r' '\n' | grep -v '^loading\|^ *$' || true
+	tr '\r' '\n' | sed 's/^loading.*gridsentry:/gridsentry:/' | grep -v '^loading\|^ *$'
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+	echo "bench-load: loading the $scale city failed" >&2
+	exit "$status"
+fi
 end=$(date +%s%N)
 ms=$(((end - start) / 1000000))
 printf 'load %s scale (seed %s) into an empty database: %d.%01d s wall, including migrations\n' \
