@@ -2,7 +2,12 @@ package addressbook
 
 // Components are the parts of a typed address, as Parse finds them. Text
 // fields are normalized (simplified characters, half-width, Arabic numerals);
-// empty or zero means absent.
+// empty or zero means absent. Names are as written: the matcher resolves
+// aliases and typos. Building and Room are in canonical form, so that
+// BuildingKey(Building) and RoomKey(Room) compare with the library's labels;
+// Unit is written like the library's units (1单元). Place keeps a phase
+// (新城花园2期). Remarks joins the pieces with "; ", in the order written; a
+// landmark with 对面, 附近 … is a remark, never the Place.
 type Components struct {
 	Province  string `json:"province,omitempty"`   // 广东省
 	City      string `json:"city,omitempty"`       // 东莞市
@@ -15,6 +20,6 @@ type Components struct {
 	Building  string `json:"building,omitempty"`   // canonical label: 1栋, A座, 3号厂房, 宿舍楼
 	Unit      string `json:"unit,omitempty"`       // 1单元
 	Floor     int    `json:"floor,omitempty"`      // 3 of 3楼301; -1 of 负一层
-	Room      string `json:"room,omitempty"`       // 301, 铺位3, 档口12
+	Room      string `json:"room,omitempty"`       // 301, 铺位3, 档口12, B101 (as RoomKey returns it)
 	Remarks   string `json:"remarks,omitempty"`    // what was left over: brackets, 附近, 旁边 ...
 }

@@ -1,6 +1,7 @@
 package addressbook
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,6 +43,7 @@ type TownIndex struct {
 	places           map[string]*placeEntry
 	names            *trie // the town's road, place and village names
 	typos            typoIndex
+	strs             []string // room units, labels and keys, shared by all rooms of the town
 	doorByCode       map[string]*doorEntry
 	buildingByID     map[int64]*buildingEntry
 	rooms, doors     int
@@ -88,11 +90,9 @@ type buildingEntry struct {
 // roomEntry is one room; 6.7M of them make up most of the city index, so
 // the code is kept as a number and the strings are shared (interned).
 type roomEntry struct {
-	code  uint64
-	unit  string
-	label string
-	key   string // RoomKey(label)
-	floor int16
+	code             uint64
+	unit, label, key uint32 // into the town's strs; key is RoomKey(label)
+	floor            int16
 }
 
 // roomCode writes a room code back as its 18 digits.
@@ -213,12 +213,16 @@ func BuildTown(d TownData) *TownIndex {
 		if err != nil {
 			continue // not a room code; the schema does not allow it
 		}
-		be.rooms = append(be.rooms, roomEntry{code: code, unit: intern.get(r.Unit),
-			label: intern.get(r.Label), key: intern.key(r.Label), floor: int16(r.Floor)})
+		be.rooms = append(be.rooms, roomEntry{code: code, unit: intern.id(r.Unit),
+			label: intern.id(r.Label), key: intern.key(r.Label), floor: int16(r.Floor)})
 		t.rooms++
 	}
 	t.doorByCode = doors
 	t.buildingByID = buildings
+	t.strs = intern.strs
+	for _, b := range buildings {
+		b.rooms = slices.Clip(b.rooms)
+	}
 	return t
 }
 
@@ -330,35 +334,49 @@ func (ix *Index) Stats() Stats {
 // Town returns the town with code, or nil.
 func (ix *Index) Town(code string) *TownIndex { return ix.towns[code] }
 
-// interner shares the backing storage of repeated short strings (room
-// labels, units): 6.7M rooms hold a few thousand distinct labels. It also
-// remembers the room key of each label, so RoomKey runs once per label.
+// interner numbers the distinct short strings of a town's rooms (units,
+// labels, keys): 6.7M rooms hold a few thousand, so a room keeps 4-byte
+// numbers instead of 16-byte strings. It also remembers the room key of each
+// label, so RoomKey runs once per label.
 type interner struct {
-	strs map[string]string
-	keys map[string]string
+	strs []string
+	ids  map[string]uint32
+	keys map[string]uint32
 }
 
 func newInterner() *interner {
-	return &interner{strs: map[string]string{}, keys: map[string]string{}}
+	return &interner{ids: map[string]uint32{}, keys: map[string]uint32{}}
 }
 
-func (in *interner) get(s string) string {
-	if v, ok := in.strs[s]; ok {
+func (in *interner) id(s string) uint32 {
+	if v, ok := in.ids[s]; ok {
 		return v
 	}
 	s = strings.Clone(s)
-	in.strs[s] = s
-	return s
+	id := uint32(len(in.strs))
+	in.strs = append(in.strs, s)
+	in.ids[s] = id
+	return id
 }
 
-// key returns the interned RoomKey of label.
-func (in *interner) key(label string) string {
+// key returns the number of RoomKey(label).
+func (in *interner) key(label string) uint32 {
 	if k, ok := in.keys[label]; ok {
 		return k
 	}
-	k := in.get(RoomKey(label))
-	in.keys[in.get(label)] = k
+	k := in.id(RoomKey(label))
+	in.keys[in.strs[in.id(label)]] = k
 	return k
+}
+
+// str returns string number id of t.
+func (t *TownIndex) str(id uint32) string { return t.strs[id] }
+
+// unit, label and key of a room of building b.
+func (b *buildingEntry) unit(r *roomEntry) string      { return b.door.road.town.strs[r.unit] }
+func (b *buildingEntry) roomLabel(r *roomEntry) string { return b.door.road.town.strs[r.label] }
+func (b *buildingEntry) roomKey(r *roomEntry) string {
+	return b.door.road.town.strs[r.key]
 }
 
 // trie maps names to what they stand for; scanning a text finds every name

@@ -1,5 +1,7 @@
 package addressbook
 
+import "strings"
+
 // Building and room labels are written many ways; their keys make the
 // variants meet. The matcher keys the library's labels and the parsed
 // components with the same functions.
@@ -8,26 +10,49 @@ package addressbook
 //
 //	1栋, 一栋, 1幢, 1座, 1号楼, 第1栋, 1号栋, 01栋 → "1"
 //	A座, A栋, A幢, a座 → "A"
-//	3号厂房, 厂房3, 3#厂房, 3厂房 → "厂房3" (also 宿舍, 仓库, 车间, 宿舍楼)
-//	宿舍楼, 综合楼 → themselves
+//	3号厂房, 厂房3, 3#厂房, 3厂房, 3栋厂房 → "厂房3" (also 宿舍, 仓库, 车间, 宿舍楼)
+//	宿舍楼, 宿舍, 员工宿舍 → "宿舍楼"; 3号宿舍 → "宿舍楼3"
+//	综合楼 → itself
 //
 // Other labels are returned normalized.
 func BuildingKey(label string) string {
 	if key, ok := plainLabelKey(label); ok {
 		return key
 	}
+	for _, suf := range []string{"栋", "座", "幢"} {
+		if head, ok := strings.CutSuffix(label, suf); ok && head != "" {
+			if key, ok := plainLabelKey(head); ok {
+				return key // the library's own labels: 1栋, A座
+			}
+		}
+	}
 	rs := []rune(Normalize(label))
 	if len(rs) > 0 && rs[0] == '第' {
 		rs = rs[1:]
 	}
+	if rest, ok := cutPrefix(rs, []rune("员工")); ok && len(rest) > 0 {
+		rs = rest // 员工宿舍楼
+	}
 	for _, w := range buildingWordRunes {
+		word := string(w)
+		if word == "宿舍" {
+			word = "宿舍楼" // 宿舍 = 宿舍楼
+		}
+		if string(rs) == string(w) {
+			return word
+		}
 		if hasAt(rs, 0, w) && isLabelRunes(rs[len(w):]) {
-			return string(w) + labelKey(rs[len(w):]) // 厂房3
+			return word + labelKey(rs[len(w):]) // 厂房3
 		}
 		if head, ok := cutSuffix(rs, w); ok {
-			head, _ = cutSuffix(head, []rune("号"))
+			for _, suf := range [][]rune{[]rune("号"), []rune("栋"), []rune("幢"), []rune("座")} {
+				if h, ok := cutSuffix(head, suf); ok {
+					head = h
+					break
+				}
+			}
 			if isLabelRunes(head) {
-				return string(w) + labelKey(head) // 3号厂房
+				return word + labelKey(head) // 3号厂房, 3栋厂房
 			}
 		}
 	}
@@ -155,6 +180,13 @@ func buildingLabel(key string, suffix rune) string {
 		return key + "座"
 	}
 	return key + "栋"
+}
+
+func cutPrefix(rs, prefix []rune) ([]rune, bool) {
+	if !hasAt(rs, 0, prefix) {
+		return rs, false
+	}
+	return rs[len(prefix):], true
 }
 
 func cutSuffix(rs, suffix []rune) ([]rune, bool) {

@@ -162,8 +162,8 @@ func (m *matcher) searchRooms(roads []*roadEntry) []Address {
 			}
 			for i := range b.rooms {
 				rm := &b.rooms[i]
-				if rkey == "" || strings.HasPrefix(rm.key, rkey) {
-					if m.parsed.Unit == "" || rm.unit == m.parsed.Unit {
+				if rkey == "" || strings.HasPrefix(b.roomKey(rm), rkey) {
+					if m.parsed.Unit == "" || b.unit(rm) == m.parsed.Unit {
 						out = append(out, m.address(d, b, rm, AtRoom))
 					}
 				}

@@ -689,7 +689,7 @@ func (m *matcher) below(d *doorEntry, bs []*buildingEntry) candidate {
 		// A floor without a room (7号厂房3楼): the floor's room, when it has one.
 		var on []*roomEntry
 		for i := range c.building.rooms {
-			if r := &c.building.rooms[i]; int(r.floor) == p.Floor && (p.Unit == "" || r.unit == p.Unit) {
+			if r := &c.building.rooms[i]; int(r.floor) == p.Floor && (p.Unit == "" || c.building.unit(r) == p.Unit) {
 				on = append(on, r)
 			}
 		}
@@ -775,10 +775,10 @@ func (m *matcher) rooms(b *buildingEntry) []*roomEntry {
 	var out []*roomEntry
 	for i := range b.rooms {
 		r := &b.rooms[i]
-		if r.key != key {
+		if b.roomKey(r) != key {
 			continue
 		}
-		if p.Unit != "" && r.unit != p.Unit {
+		if p.Unit != "" && b.unit(r) != p.Unit {
 			continue
 		}
 		if p.Floor != 0 && int(r.floor) != p.Floor {
@@ -832,13 +832,13 @@ func (m *matcher) nearestRooms(b *buildingEntry) []Address {
 	}
 	rank := func(r *roomEntry) (int, int) {
 		k := 0
-		if p.Unit != "" && r.unit != p.Unit {
+		if p.Unit != "" && b.unit(r) != p.Unit {
 			k += 2
 		}
 		if int(r.floor) != floor {
 			k++
 		}
-		return k, abs(atoiPrefix(r.key) - atoiPrefix(want))
+		return k, abs(atoiPrefix(b.roomKey(r)) - atoiPrefix(want))
 	}
 	sort.SliceStable(idx, func(i, j int) bool {
 		ki, di := rank(&b.rooms[idx[i]])
@@ -1074,9 +1074,9 @@ func (m *matcher) address(d *doorEntry, b *buildingEntry, r *roomEntry, level Ma
 	}
 	if r != nil {
 		a.Code = r.roomCode()
-		c.Unit, c.Floor, c.Room = r.unit, int(r.floor), r.label
-		full += r.unit + r.label
-		if isRoomNumber(r.label) {
+		c.Unit, c.Floor, c.Room = b.unit(r), int(r.floor), b.roomLabel(r)
+		full += c.Unit + c.Room
+		if isRoomNumber(c.Room) {
 			full += "室"
 		}
 	}

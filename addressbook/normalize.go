@@ -2,6 +2,7 @@ package addressbook
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -35,8 +36,31 @@ const MaxParseRunes = 256
 // Invalid UTF-8 bytes are dropped. Normalize is idempotent:
 // Normalize(Normalize(s)) == Normalize(s). It is safe for concurrent use.
 func Normalize(s string) string {
-	n := normalizeText(s, false)
-	return string(n.text)
+	buf := getNormBuf()
+	n := normalizeText(s, false, buf)
+	out := string(n.text)
+	putNormBuf(buf)
+	return out
+}
+
+// normBuf holds the scratch buffers of one normalization; the text that
+// normalizeText returns may live in them, so the caller puts them back only
+// when it is done with the text.
+type normBuf struct {
+	clean, conv, canon []rune
+}
+
+var normBufs = sync.Pool{New: func() any {
+	return &normBuf{clean: make([]rune, 0, 96), conv: make([]rune, 0, 96), canon: make([]rune, 0, 96)}
+}}
+
+func getNormBuf() *normBuf { return normBufs.Get().(*normBuf) }
+
+func putNormBuf(b *normBuf) {
+	if cap(b.clean) > 4*MaxParseRunes || cap(b.conv) > 4*MaxParseRunes || cap(b.canon) > 4*MaxParseRunes {
+		return
+	}
+	normBufs.Put(b)
 }
 
 // normalized is an address in canonical form with the remarks taken out of it.
@@ -55,18 +79,21 @@ type remark struct {
 
 // normalizeText normalizes s; with remarks, it also returns the normalized
 // content of the brackets.
-func normalizeText(s string, remarks bool) normalized {
-	s = prepare(s)
-	var c cleaner
-	c.remarks = remarks
-	c.run(s)
-	text := finishRunes(c.main)
+func normalizeText(s string, remarks bool, buf *normBuf) normalized {
+	c := cleaner{remarks: remarks, main: buf.clean[:0]}
+	if !c.run(s, true) {
+		// Invalid UTF-8 or a rune that NFKC may change: prepare and start over.
+		c = cleaner{remarks: remarks, main: buf.clean[:0]}
+		c.run(prepare(s), false)
+	}
+	buf.clean = c.main
+	text := finishRunes(c.main, buf)
 	if len(text) > MaxParseRunes {
 		text = truncateNormalized(text)
 	}
 	n := normalized{text: text}
 	for _, b := range c.brackets {
-		if t := finishRunes(b.text); len(t) > 0 {
+		if t := finishRunes(b.text, nil); len(t) > 0 {
 			n.remarks = append(n.remarks, remark{at: b.at, text: string(t)})
 		}
 	}
@@ -74,11 +101,20 @@ func normalizeText(s string, remarks bool) normalized {
 }
 
 // finishRunes applies the steps that follow cleaning: traditional to
-// simplified, Chinese numerals, canonical doorplate numbers.
-func finishRunes(rs []rune) []rune {
+// simplified, Chinese numerals, canonical doorplate numbers. It works in buf
+// when buf is not nil.
+func finishRunes(rs []rune, buf *normBuf) []rune {
 	rs = toSimplified(rs)
-	rs = convertNumerals(make([]rune, 0, len(rs)+4), rs)
-	return canonicalNumbers(make([]rune, 0, len(rs)), rs)
+	var conv, canon []rune
+	if buf != nil {
+		conv, canon = buf.conv[:0], buf.canon[:0]
+	}
+	conv = convertNumerals(conv, rs)
+	canon = canonicalNumbers(canon, conv)
+	if buf != nil {
+		buf.conv, buf.canon = conv, canon
+	}
+	return canon
 }
 
 // truncateNormalized cuts a normalized text that came out longer than
@@ -86,33 +122,33 @@ func finishRunes(rs []rune) []rune {
 // Normalize: a cut can leave a dangling '-' or a numeral that now ends the
 // text, so the steps are applied again until nothing changes.
 func truncateNormalized(rs []rune) []rune {
-	for range 4 {
+	for k := 0; ; k++ {
 		if len(rs) > MaxParseRunes {
 			rs = rs[:MaxParseRunes]
 		}
 		for len(rs) > 0 && rs[len(rs)-1] == '-' {
 			rs = rs[:len(rs)-1]
 		}
-		next := finishRunes(rs)
+		if k == 4 {
+			return rs // never longer than MaxParseRunes, whatever happens
+		}
+		next := finishRunes(rs, nil)
 		if string(next) == string(rs) {
-			break
+			return rs
 		}
 		rs = next
 	}
-	return rs
 }
 
-// prepare bounds s, makes it valid UTF-8 and width-folds it. Invalid bytes
-// become U+FFFD, which cleaning drops.
+// prepare bounds s, makes it valid UTF-8 and width-folds it (NFKC). Invalid
+// bytes become U+FFFD, which cleaning drops. Most addresses are ASCII and CJK
+// ideographs only and never get here: see cleaner.run.
 func prepare(s string) string {
 	s = truncateRunes(s, 4*MaxParseRunes) // NFKC expands; bound its work first
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	if needsNFKC(s) {
-		s = norm.NFKC.String(s)
-	}
-	return s
+	return norm.NFKC.String(s)
 }
 
 // truncateRunes returns the first n runes of s, counting each invalid byte as one.
@@ -127,18 +163,6 @@ func truncateRunes(s string, n int) string {
 		n--
 	}
 	return s
-}
-
-// needsNFKC reports whether s holds a rune that NFKC might change other than
-// the full-width ASCII forms and the ideographic space, which cleaning folds
-// itself. Most addresses are ASCII and CJK ideographs only and skip NFKC.
-func needsNFKC(s string) bool {
-	for _, r := range s {
-		if !nfkcStable(r) && !(r >= 0xFF01 && r <= 0xFF5E) && r != 0x3000 {
-			return true
-		}
-	}
-	return false
 }
 
 // nfkcStable reports whether NFKC leaves r alone whatever surrounds it.
@@ -190,9 +214,18 @@ type bracketText struct {
 	text []rune
 }
 
-func (c *cleaner) run(s string) {
-	c.main = make([]rune, 0, len(s)/2+8)
-	for _, r := range s {
+// run cleans s. With strict, it stops and reports false at the first invalid
+// byte or rune that NFKC might change, for the caller to prepare s first.
+func (c *cleaner) run(s string, strict bool) bool {
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		if strict && (r == utf8.RuneError && size == 1 || !nfkcStable(r) && !(r >= 0xFF01 && r <= 0xFF5E) && r != 0x3000) {
+			return false
+		}
+		i += size
 		if c.count == MaxParseRunes {
 			break
 		}
@@ -206,6 +239,10 @@ func (c *cleaner) run(s string) {
 		case rkKeep:
 			if r >= 'a' && r <= 'z' {
 				r -= 'a' - 'A'
+			}
+			if r == '#' && !c.numberBefore() {
+				c.separator() // '#' means 号 only after a number or a letter
+				continue
 			}
 			c.emit(r)
 		case rkSeparator:
@@ -222,6 +259,7 @@ func (c *cleaner) run(s string) {
 			c.emit(r)
 		}
 	}
+	return true
 }
 
 func (c *cleaner) bracket(b int) {
@@ -245,6 +283,20 @@ func (c *cleaner) bracket(b int) {
 		c.depth--
 		c.separator()
 	}
+}
+
+// numberBefore reports whether the text (or the open bracket) ends with a
+// digit, a capital letter or a Chinese numeral, with no separator since.
+func (c *cleaner) numberBefore() bool {
+	buf, sep := c.main, c.sepMain
+	if c.depth > 0 {
+		buf, sep = c.brackets[len(c.brackets)-1].text, c.sepBr
+	}
+	if sep || len(buf) == 0 {
+		return false
+	}
+	last := buf[len(buf)-1]
+	return isDigit(last) || isUpper(last) || isChineseNumeral(last)
 }
 
 func (c *cleaner) separator() {

@@ -47,20 +47,18 @@ var traditionalSet = sync.OnceValue(func() []uint64 {
 // traditionalLimit bounds the runes of traditionalSet: planes 0 to 2.
 const traditionalLimit = 0x30000
 
-// isTraditional reports whether t2s may change r.
-func isTraditional(r rune) bool {
-	if r < 0x3400 || r >= traditionalLimit {
-		return false
-	}
-	return traditionalSet()[r/64]&(1<<(r%64)) != 0
+// inTraditionalSet reports whether t2s may change r; set is traditionalSet().
+func inTraditionalSet(set []uint64, r rune) bool {
+	return r >= 0x3400 && r < traditionalLimit && set[r/64]&(1<<(r%64)) != 0
 }
 
 // toSimplified returns rs with traditional characters made simplified; rs
 // itself when it has none.
 func toSimplified(rs []rune) []rune {
+	set := traditionalSet()
 	found := false
 	for _, r := range rs {
-		if isTraditional(r) {
+		if inTraditionalSet(set, r) {
 			found = true
 			break
 		}

@@ -19,8 +19,9 @@ import (
 //
 // The set is every single-character entry that maps to another character,
 // plus, for each phrase entry that changes its text although none of its
-// characters is such an entry (沈默 → 沉默), its first rune: a text without
-// any rune of the set matches only entries that leave it unchanged.
+// characters is such an entry (沈默 → 沉默, 一目瞭然 → 一目了然), the first
+// rune it changes (沈, 瞭): a text without any rune of the set contains no
+// entry that changes it.
 func TestTraditionalRunes(t *testing.T) {
 	cc, err := opencc.New("t2s")
 	if err != nil {
@@ -63,7 +64,7 @@ func TestTraditionalRunes(t *testing.T) {
 			covered = covered || set[r]
 		}
 		if !covered {
-			set[[]rune(e.key)[0]] = true
+			set[firstChange(e.key, e.value)] = true
 		}
 	}
 	var want []rune
@@ -102,6 +103,19 @@ func TestTraditionalRunes(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("wrote normalize_tradchars.go: run the tests again")
+}
+
+// firstChange returns the first rune of key that value changes.
+func firstChange(key, value string) rune {
+	k, v := []rune(key), []rune(value)
+	if len(k) == len(v) {
+		for i := range k {
+			if k[i] != v[i] {
+				return k[i]
+			}
+		}
+	}
+	return k[0]
 }
 
 func TestToSimplified(t *testing.T) {

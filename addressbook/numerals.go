@@ -1,5 +1,7 @@
 package addressbook
 
+import "slices"
+
 // Chinese numerals in addresses: 一百零八号, 三楼, 第一栋, 三零一室, and the
 // financial forms (壹贰叁) that some clerks copy from contracts.
 
@@ -174,6 +176,14 @@ func convertNumerals(out, in []rune) []rune {
 		for j < len(in) && isChineseNumeral(in[j]) {
 			j++
 		}
+		sub := afterSubMarker(out)
+		if sub && j-i >= 2 && !hasChineseUnit(in[i:j]) {
+			// 8号之一一栋: 之一 is the sub-number, the next numeral the building's.
+			out = appendInt(out, chineseDigit(in[i]))
+			out = append(out, '号')
+			i++
+			continue
+		}
 		if numericPosition(out, in, j) {
 			if v, ok := parseChineseNumber(in[i:j]); ok {
 				if n := len(out); n > 0 && out[n-1] == '第' {
@@ -183,6 +193,9 @@ func convertNumerals(out, in []rune) []rune {
 					out = append(out, '-') // 3五号: keep the numbers apart
 				}
 				out = appendInt(out, v)
+				if sub && j < len(in) && isDigit(in[j]) {
+					out = append(out, '号') // 8号之一1栋: the sub-number ends here
+				}
 				i = j
 				continue
 			}
@@ -193,16 +206,32 @@ func convertNumerals(out, in []rune) []rune {
 	return out
 }
 
+// afterSubMarker reports whether out ends with 号之 (or #之) or a digit and
+// 之, where a sub-number follows.
+func afterSubMarker(out []rune) bool {
+	n := len(out)
+	return n >= 2 && out[n-1] == '之' && (out[n-2] == '号' || out[n-2] == '#' || isDigit(out[n-2]))
+}
+
+func hasChineseUnit(rs []rune) bool {
+	for _, r := range rs {
+		if chineseUnit(r) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // numericPosition reports whether the numeral run that ends at in[j] (and
 // follows out) stands for a number.
 func numericPosition(out, in []rune, j int) bool {
 	if hasAnyAt(in, j, numberSuffixes) {
 		return true
 	}
-	n := len(out)
-	if n >= 2 && out[n-1] == '之' && (out[n-2] == '号' || isDigit(out[n-2])) {
+	if afterSubMarker(out) {
 		return true
 	}
+	n := len(out)
 	return j == len(in) && n > 0 && isRoomMarker(out[n-1]) && (out[n-1] != '元' || n >= 2 && out[n-2] == '单')
 }
 
@@ -214,9 +243,36 @@ var labelSuffixes = [][]rune{
 
 // canonicalNumbers appends in to out with doorplate numbers in their
 // canonical form: 108# → 108号, 108号之1 / 108之1号 / 108号附1号 / 108号-1 → 108-1号,
-// 附3号 → 3号, 第1栋 → 1栋. A # after anything but a number or a letter is
-// dropped.
+// 附3号 → 3号, 第1栋 → 1栋. (Cleaning keeps a '#' only after a number or a
+// letter.)
 func canonicalNumbers(out, in []rune) []rune {
+	out, again := canonicalNumbersOnce(out, in)
+	// One rewrite can make another: 0之0#之0 → 0-0号之0 → 0-0-0号. Each
+	// pass that rewrites removes a 之, 附, 第 or 号-, so this ends.
+	for k := 0; again && k <= len(in); k++ {
+		out, again = canonicalNumbersOnce(make([]rune, 0, len(out)), out)
+	}
+	return out
+}
+
+// canonicalNumbersOnce makes one pass of canonicalNumbers and reports
+// whether it rewrote anything.
+func canonicalNumbersOnce(out, in []rune) ([]rune, bool) {
+	changed := false
+	if slices.Contains(in, '#') {
+		// 108# → 108号 first, so that 108#之1 reads as 108号之1.
+		hashless := make([]rune, 0, len(in))
+		for i, r := range in {
+			switch {
+			case r != '#':
+				hashless = append(hashless, r)
+			case i+1 < len(in) && in[i+1] == '号':
+			default:
+				hashless = append(hashless, '号')
+			}
+		}
+		in, changed = hashless, true
+	}
 	for i := 0; i < len(in); {
 		r := in[i]
 		last := rune(0)
@@ -226,12 +282,14 @@ func canonicalNumbers(out, in []rune) []rune {
 		switch {
 		case r == '第' && i+1 < len(in) && isDigit(in[i+1]):
 			if hasAnyAt(in, digitsEnd(in, i+1), labelSuffixes) {
-				i++
+				i++ // 第1栋 → 1栋
+				changed = true
 				continue
 			}
 		case r == '附' && i+1 < len(in) && isDigit(in[i+1]):
 			j := digitsEnd(in, i+1)
 			if j < len(in) && in[j] == '号' || j == len(in) {
+				changed = true
 				if last == '号' && len(out) >= 2 && isDigit(out[len(out)-2]) {
 					out = append(out[:len(out)-1], '-') // 88号附3号 → 88-3号
 					out = append(out, in[i+1:j]...)
@@ -242,23 +300,19 @@ func canonicalNumbers(out, in []rune) []rune {
 				i++ // 附3号 → 3号
 				continue
 			}
-		case r == '#':
-			if (isDigit(last) || isUpper(last)) && !(i+1 < len(in) && in[i+1] == '号') {
-				out = append(out, '号')
-			}
-			i++
-			continue
 		case r == '号' && isDigit(last) && i+2 < len(in) && in[i+1] == '之' && isDigit(in[i+2]):
 			j := digitsEnd(in, i+2) // 88号之1 → 88-1号
 			out = append(out, '-')
 			out = append(out, in[i+2:j]...)
 			out = append(out, '号')
 			i = skipRune(in, j, '号')
+			changed = true
 			continue
 		case r == '号' && i+1 < len(in) && in[i+1] == '-':
 			// The cleaner keeps a separator between 号 and a digit: 108号-1
 			// is 108号之一 when one or two digits end the text or a name
 			// follows; else the '-' goes (108号-1栋, 88号 1501).
+			changed = true
 			j := digitsEnd(in, i+2)
 			if isDigit(last) && j-(i+2) <= 2 && (j == len(in) || !hasAnyAt(in, j, numberSuffixes) && !isDigit(in[j]) && in[j] != '-') {
 				out = append(out, '-')
@@ -276,13 +330,14 @@ func canonicalNumbers(out, in []rune) []rune {
 				out = append(out, in[i+1:j]...)
 				out = append(out, '号')
 				i = j + 1
+				changed = true
 				continue
 			}
 		}
 		out = append(out, r)
 		i++
 	}
-	return out
+	return out, changed
 }
 
 func skipRune(rs []rune, i int, r rune) int {

@@ -3,6 +3,7 @@ package addressbook
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Parse splits a typed address into its components. It reads the address in
@@ -18,32 +19,49 @@ import (
 //
 //   - 附3号 is doorplate 3 (附 is dropped); 88号附3号 is 88号之三.
 //   - 108-110号 with an even difference is a range: Number 108, and the text
-//     goes to Remarks. 108-1号 is 108号之一.
+//     goes to Remarks. 108-1号 and 108号-1 are 108号之一.
 //   - A phase stays in the place: 某某花园2期5栋 → Place 某某花园2期,
 //     Building 5栋. 二期 keeps its Chinese numeral (it is part of a name).
-//   - A name ending in 新村 is a place (an estate), not a village.
+//   - A name of two or more characters and 新村 is a place (an estate: 金域新村);
+//     漱新村 is a village.
+//   - A name ending in 村, 园, 城 … followed by a lane (黄村新屋一巷,
+//     竹园塘边一巷) is read as the lane: village lanes carry the village's name.
 //   - A number after the doorplate, a place, a building or a floor with no
 //     word after it is a room: 5栋302, 3楼301, 汇峰大厦1501. 3-502 after a
 //     doorplate or place is building 3, room 502; 3-2-502 is building 3,
-//     unit 2, room 502.
+//     unit 2, room 502. 厂房2101 is 厂房2, room 101 (a factory number of four
+//     or more digits is read as building and three-digit room); 员工宿舍504 is
+//     room 504 of 宿舍楼.
 //   - Building is a canonical label (1号楼, 一栋, 第1栋, 1幢 → 1栋; A座; 厂房3,
-//     3#厂房 → 3号厂房) and Room a key as RoomKey returns it (301, 铺位3,
-//     档口12, B101).
+//     3#厂房, 3栋厂房 → 3号厂房) and Room a key as RoomKey returns it (301,
+//     铺位3, 档口12, B101).
 //   - Of two places the later, more precise one is Place and the other goes
-//     to Remarks; a second road does too (鸿福路与东城大道交汇处).
-//   - Bracket contents, 附近, 旁边, 对面 …, and text no rule explains go to
-//     Remarks, in the order written, separated by "; ".
+//     to Remarks; a second road does too (鸿福路与东城大道交汇处). A place
+//     followed by 对面, 附近, 旁边 … is a landmark: it goes to Remarks with
+//     that word, and is never the Place.
+//   - Bracket contents and text no rule explains go to Remarks, in the order
+//     written, separated by "; ". A leading field name (地址, 住所, 经营场所 …)
+//     is dropped.
 //
-// Parse reads at most MaxParseRunes characters. It never panics: invalid
-// UTF-8, emoji, markup and empty input give empty or partial components.
+// Parse reads at most MaxParseRunes characters and ignores the rest. It never
+// panics: invalid UTF-8, emoji, markup and empty input give empty or partial
+// components. It is safe for concurrent use.
 func Parse(s string) Components {
-	n := normalizeText(s, true)
-	p := parser{r: n.text, notes: n.remarks}
+	buf := getNormBuf()
+	n := normalizeText(s, true, buf)
+	p := parser{r: n.text, notes: n.remarks, s: string(n.text)}
+	for i, r := range p.r {
+		p.off[i+1] = p.off[i] + int32(utf8.RuneLen(r))
+	}
 	p.admin()
 	p.body()
-	p.c.Remarks = p.remarks()
+	p.finish()
+	putNormBuf(buf)
 	return p.c
 }
+
+// span is a stretch r[start:end] of the normalized text.
+type span struct{ start, end int }
 
 // tokenKind is the kind of the last component the parser read.
 type tokenKind uint8
@@ -58,6 +76,8 @@ const (
 
 type parser struct {
 	r     []rune
+	s     string                   // r as a string; components are pieces of it
+	off   [MaxParseRunes + 1]int32 // byte offset in s of each rune of r
 	pos   int
 	c     Components
 	notes []remark // bracket contents, then what body finds, by position
@@ -67,11 +87,25 @@ type parser struct {
 	lastEnd    int
 	placeStart int
 	placeWeak  bool
-	lastNote   int // 1 + index in notes of the last note taken from the text; 0 for none
-	noteEnd    int // where that note ends
+	places     []span // places read so far; the last one is Place
+	lastNote   int    // 1 + index in notes of the last note taken from the text; 0 for none
+	noteEnd    int    // where that note ends
 }
 
-func (p *parser) text(i, j int) string { return string(p.r[i:j]) }
+func (p *parser) text(i, j int) string { return p.s[p.off[i]:p.off[j]] }
+
+// labelKey returns r[i:j] as labelKey does, without allocating.
+func (p *parser) labelKey(i, j int) string {
+	for k := i; k < j; k++ {
+		if !isDigit(p.r[k]) {
+			return p.text(i, j)
+		}
+	}
+	for i < j-1 && p.r[i] == '0' {
+		i++
+	}
+	return p.text(i, j)
+}
 
 func (p *parser) setLast(k tokenKind, end int) {
 	p.last, p.lastEnd, p.pos = k, end, end
@@ -96,6 +130,20 @@ func (p *parser) note(i, j int) {
 	p.last = tkOther
 }
 
+// finish settles the place (the last one read; earlier ones go to the
+// remarks) and joins the remarks.
+func (p *parser) finish() {
+	p.c.Place = ""
+	for k, sp := range p.places {
+		if k == len(p.places)-1 {
+			p.c.Place = p.text(sp.start, sp.end)
+		} else {
+			p.notes = append(p.notes, remark{at: sp.start, text: p.text(sp.start, sp.end)})
+		}
+	}
+	p.c.Remarks = p.remarks()
+}
+
 func (p *parser) remarks() string {
 	if len(p.notes) == 0 {
 		return ""
@@ -113,6 +161,12 @@ func (p *parser) remarks() string {
 // admin reads the province, city and town at the start, each possibly
 // missing, informal or written twice (广东省东莞市东莞市长安镇长安…).
 func (p *parser) admin() {
+	for _, l := range fieldLabels {
+		if hasAt(p.r, 0, l) && len(p.r) > len(l) {
+			p.pos = len(l) // 地址：东莞市… (the colon is gone already)
+			break
+		}
+	}
 	for p.pos < len(p.r) {
 		if p.c.City == "" && p.c.Town == "" {
 			if n := p.provinceAt(p.pos); n > 0 {
@@ -141,13 +195,44 @@ func (p *parser) admin() {
 		case p.c.Town == "":
 			p.c.Town, p.townCode = t, code
 		case t == p.c.Town || code != "" && code == p.townCode:
-			// the same town again
+			// The same town again, unless a stem starts a lane's name:
+			// 常平镇常平西芳一巷 (but 长安镇长安乌沙社区).
+			if a, _ := p.townAliasAt(p.pos); a != nil && !a.exact && p.roadFollows(p.pos) {
+				return
+			}
 		default:
 			return
 		}
 		p.pos += n
 	}
 }
+
+// villageNear reports whether a village keyword ends a short name that
+// starts at rs[j]: 路东社区, 巷头社区 and 中心社区 start with a road or place
+// keyword, yet after a town's stem they are villages (滨海湾路东社区).
+func villageNear(rs []rune, j int) bool {
+	for k := j + 1; k <= j+3 && k < len(rs); k++ {
+		if nameKeywordAt(rs, k, kwVillage) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// roadFollows reports whether the next name keyword after r[i] ends a road.
+func (p *parser) roadFollows(i int) bool {
+	for k := i + 1; k < len(p.r) && k < i+10 && isHan(p.r[k]); k++ {
+		if kw := nameKeywordAt(p.r, k, 0); kw != nil && !kw.weak {
+			return kw.class == kwRoad
+		}
+	}
+	return false
+}
+
+// fieldLabels are the names of the form field that clerks sometimes paste
+// with the address; Parse drops them.
+var fieldLabels = [][]rune{[]rune("注册地址"), []rune("经营地址"), []rune("通讯地址"), []rune("详细地址"),
+	[]rune("经营场所"), []rune("地址"), []rune("住所"), []rune("住址")}
 
 var (
 	guangdongProvince = []rune("广东省")
@@ -177,8 +262,8 @@ func (p *parser) cityAt(i int) int {
 		if hasAt(p.r, i, dongguanCity) {
 			return 3
 		}
-		if !continuesName(p.r, i+2) {
-			return 2 // 东莞南城…, but not 东莞大道
+		if a, _ := p.townAliasAt(i + 2); a != nil || !continuesName(p.r, i+2) {
+			return 2 // 东莞南城…, 东莞道滘…, but not 东莞大道
 		}
 		return 0
 	}
@@ -239,15 +324,20 @@ func (p *parser) townAt(i int) (int, string) {
 // townAliasAt returns the longest known town alias at r[i]. A stem counts
 // only when no name goes on after it and it does not start a village name.
 func (p *parser) townAliasAt(i int) (*townAlias, int) {
-	if i >= len(p.r) {
+	if i+1 >= len(p.r) {
 		return nil, 0
 	}
-	for k := range writtenTowns[p.r[i]] {
-		a := &writtenTowns[p.r[i]][k]
+	as := writtenTowns[[2]rune{p.r[i], p.r[i+1]}]
+	for k := range as {
+		a := &as[k]
 		if !hasAt(p.r, i, a.text) {
 			continue
 		}
-		if !a.exact && (continuesName(p.r, i+len(a.text)) || hasAnyAt(p.r, i, villagesLikeTowns)) {
+		j := i + len(a.text)
+		if a.exact && hasAnyAt(p.r, j-1, villagesLikeSuffixes) {
+			continue // 虎门镇口社区: 虎门, 镇口社区
+		}
+		if !a.exact && (hasAnyAt(p.r, i, villagesLikeTowns) || continuesName(p.r, j) && !villageNear(p.r, j)) {
 			continue
 		}
 		return a, len(a.text)
@@ -262,6 +352,10 @@ func (p *parser) body() {
 		start := p.pos
 		if r := p.r[start]; isDigit(r) || isUpper(r) {
 			if p.labelToken() {
+				continue
+			}
+			if isDigit(r) {
+				p.noise() // 13800138000: no number
 				continue
 			}
 		}
@@ -279,8 +373,6 @@ type label struct {
 	groups     []int  // the numbers, split at '-'
 	suffix     []rune // letters after the first number: F of 3F
 }
-
-func (l label) text(rs []rune) string { return string(rs[l.start:l.end]) }
 
 // readLabel reads the label at r[i]. It reports false for a run of more
 // than three letters (a word: TCL) or a number too long to be one.
@@ -339,6 +431,11 @@ func (p *parser) labelToken() bool {
 		return false
 	}
 	kw := labelKeywordAt(p.r, l.end)
+	if kw != nil && kw.text[0] == '号' && (kw.kind == lkShop || kw.kind == lkStall) {
+		if e := l.end + len(kw.text); e < len(p.r) && (isDigit(p.r[e]) || isUpper(p.r[e])) {
+			kw = doorKeyword // 88号铺位3: the doorplate, then 铺位3
+		}
+	}
 	end := l.end
 	if kw != nil {
 		end += kw.consume
@@ -346,7 +443,7 @@ func (p *parser) labelToken() bool {
 	if len(l.groups) == 0 {
 		return p.letterLabel(l, kw, end)
 	}
-	key := labelKey(p.r[l.start:l.end])
+	key := p.labelKey(l.start, l.end)
 	kind := labelKind(0)
 	if kw != nil {
 		kind = kw.kind
@@ -379,8 +476,7 @@ func (p *parser) labelToken() bool {
 		p.room(start, end, "档口"+key)
 	case lkPhase:
 		if p.after(tkPlace, start) {
-			p.c.Place = p.text(p.placeStart, end)
-			p.setLast(tkPlace, end)
+			p.setPlace(p.placeStart, end)
 		} else {
 			p.note(start, end)
 		}
@@ -390,6 +486,21 @@ func (p *parser) labelToken() bool {
 		p.bare(l, key, end)
 	}
 	return true
+}
+
+var doorKeyword = &labelKeyword{text: []rune("号"), kind: lkDoor, consume: 1}
+
+// noise puts a run of digits, letters and '-' that is no label into the
+// remarks, with the label word after it.
+func (p *parser) noise() {
+	start, end := p.pos, p.pos
+	for end < len(p.r) && (isDigit(p.r[end]) || isUpper(p.r[end]) || p.r[end] == '-') {
+		end++
+	}
+	if kw := labelKeywordAt(p.r, end); kw != nil {
+		end += kw.consume
+	}
+	p.note(start, end)
 }
 
 // letterLabel handles a label of letters only: A座, A栋, B区.
@@ -478,7 +589,7 @@ func (p *parser) floor(l label, start, end int) {
 	case "B":
 		p.c.Floor = -l.groups[0] // B1层
 	default:
-		p.building(start, end, buildingLabel(labelKey(p.r[l.start:l.end]), '楼')) // A3楼
+		p.building(start, end, buildingLabel(p.labelKey(l.start, l.end), '楼')) // A3楼
 		return
 	}
 	p.setLast(tkOther, end)
@@ -566,7 +677,13 @@ func (p *parser) nameAt(start, i int) (*nameKeyword, int) {
 		if k.needDigit && !(end < len(p.r) && isDigit(p.r[end])) {
 			continue
 		}
-		if k.class == kwRemark || k.class == kwTown {
+		if k.class == kwTown {
+			if i-start > 4 {
+				continue // a town's name is short
+			}
+			return k, end
+		}
+		if k.class == kwRemark {
 			return k, end
 		}
 		if v := nameKeywordAt(p.r, end, kwVillage); v != nil {
@@ -584,6 +701,9 @@ func (p *parser) nameAt(start, i int) (*nameKeyword, int) {
 		if k.weak {
 			if n := nameKeywordAt(p.r, end, 0); n != nil && n.class != kwRemark {
 				continue // 新城花园, 东城中心
+			}
+			if laneNameAt(p.r, end) > 0 {
+				continue // 竹园塘边一巷, 黄村新屋一巷: a lane named after the village
 			}
 		}
 		if k.class == kwPlace {
@@ -627,15 +747,12 @@ func (p *parser) name(start, end int, class kwClass, weak bool) {
 			p.setLast(tkRoad, end+seg)
 		}
 	case kwPlace:
-		if p.c.Place != "" {
-			if p.after(tkPlace, start) && p.placeWeak {
-				start = p.placeStart // 星河城购物中心
-			} else {
-				p.notes = append(p.notes, remark{at: p.placeStart, text: p.c.Place})
-			}
+		if p.after(tkPlace, start) && p.placeWeak {
+			start = p.placeStart // 星河城购物中心
+			p.places = p.places[:len(p.places)-1]
 		}
-		p.c.Place, p.placeStart, p.placeWeak = p.text(start, end), start, weak
-		p.setLast(tkPlace, end)
+		p.setPlace(start, end)
+		p.placeWeak = weak
 	case kwVillage:
 		if p.c.Village != "" {
 			p.note(start, end)
@@ -652,9 +769,31 @@ func (p *parser) name(start, end int, class kwClass, weak bool) {
 		p.setLast(tkOther, end)
 	case kwBuilding:
 		p.building(start, end, p.text(start, end))
+	case kwRemark:
+		if n := len(p.places); n > 0 && p.after(tkPlace, start) && p.places[n-1].end == start {
+			// 汇峰大厦对面: the place is a landmark, not the address.
+			start = p.places[n-1].start
+			p.places = p.places[:n-1]
+			p.c.Place = ""
+			if n > 1 {
+				p.c.Place = p.text(p.places[n-2].start, p.places[n-2].end)
+			}
+		}
+		p.note(start, end)
 	default:
 		p.note(start, end)
 	}
+}
+
+// setPlace makes r[start:end] the place.
+func (p *parser) setPlace(start, end int) {
+	if n := len(p.places); n > 0 && p.places[n-1].start == start {
+		p.places[n-1].end = end // 新城花园2期
+	} else {
+		p.places = append(p.places, span{start, end})
+	}
+	p.c.Place, p.placeStart = p.text(start, end), start
+	p.setLast(tkPlace, end)
 }
 
 var (
@@ -680,11 +819,25 @@ const (
 	leadFloor leadKind = iota + 1
 	leadShop
 	leadStall
-	leadBuilding
+	leadBuilding     // 厂房3
+	leadBuildingName // 宿舍楼, 综合楼
 )
+
+// buildingNames are buildings known by a word rather than a number. They
+// stand alone: in 员工宿舍楼 the building is 宿舍楼.
+var buildingNames = [][]rune{[]rune("宿舍楼"), []rune("综合楼"), []rune("办公楼"), []rune("行政楼"),
+	[]rune("研发楼"), []rune("科研楼"), []rune("主楼"), []rune("副楼"), []rune("裙楼")}
 
 // leadingWord returns the length and kind of the word at r[i] for leadingAt.
 func (p *parser) leadingWord(i int) (int, leadKind) {
+	if i >= len(p.r) {
+		return 0, 0
+	}
+	switch p.r[i] {
+	case '首', '底', '地', '负', '宿', '综', '办', '行', '研', '科', '主', '副', '裙', '铺', '商', '档', '厂', '仓', '车':
+	default:
+		return 0, 0
+	}
 	for _, w := range floorOne {
 		if hasAt(p.r, i, w) {
 			return len(w), leadFloor
@@ -701,6 +854,11 @@ func (p *parser) leadingWord(i int) (int, leadKind) {
 			if d > i+len(w) && d < len(p.r) && (p.r[d] == '层' || p.r[d] == '楼') {
 				return d + 1 - i, leadFloor
 			}
+		}
+	}
+	for _, w := range buildingNames {
+		if hasAt(p.r, i, w) {
+			return len(w), leadBuildingName
 		}
 	}
 	for _, set := range []struct {
@@ -746,8 +904,10 @@ func (p *parser) leading() bool {
 			case leadStall:
 				p.room(i, end, "档口"+key)
 			default:
-				p.building(i, end, key+"号"+string(w[:k]))
+				p.numberedBuilding(i, end, string(w[:k]), w[k:])
 			}
+		case leadBuildingName:
+			p.building(i, end, p.text(i, end))
 		}
 		return true
 	}
@@ -761,12 +921,39 @@ func (p *parser) leading() bool {
 			d++
 		}
 		if d > k && d < len(p.r) && p.r[d] == '期' {
-			p.c.Place = p.text(p.placeStart, d+1)
-			p.setLast(tkPlace, d+1)
+			p.setPlace(p.placeStart, d+1)
 			return true
 		}
 	}
 	return false
+}
+
+// numberedBuilding reads a building written word first (厂房3). A room may
+// follow the number: 厂房2-101, and with no separator 厂房2101, where a
+// building number of four or more digits is read as a building and a room
+// of three (厂房 2101 → 2号厂房, 101).
+func (p *parser) numberedBuilding(i, end int, word string, label []rune) {
+	l, _ := p.readLabel(end - len(label))
+	room := ""
+	switch {
+	case len(l.letters) == 0 && len(l.suffix) == 0 && len(l.groups) == 2:
+		label, room = appendInt(nil, l.groups[0]), itoaRunes(l.groups[1])
+	case len(l.letters) == 0 && len(l.suffix) == 0 && len(l.groups) == 1 && len(label) >= 4 && label[len(label)-3] != '0':
+		label, room = label[:len(label)-3], labelKey(label[len(label)-3:])
+	}
+	if p.c.Building != "" {
+		p.note(i, end)
+		return
+	}
+	if word == "宿舍" && room == "" && len(l.groups) == 1 && len(label) >= 3 && label[0] != '0' {
+		p.building(i, end, "宿舍楼") // 员工宿舍504: room 504 of the dormitory
+		p.room(i, end, labelKey(label))
+		return
+	}
+	p.building(i, end, labelKey(label)+"号"+word)
+	if room != "" {
+		p.room(i, end, room)
+	}
 }
 
 // floorOfWord returns the floor of 首层, 地下室, 负2层, 地下1层.
@@ -809,7 +996,7 @@ func (p *parser) unclassified(start, i int) {
 				p.name(start, i, kwPlace, false)
 				return
 			}
-		} else if p.leadingAt(i) > 0 && p.c.Place == "" {
+		} else if n, kind := p.leadingWord(i); n > 0 && kind != leadBuildingName && kind != leadBuilding && p.c.Place == "" {
 			p.name(start, i, kwPlace, false)
 			return
 		}

@@ -39,19 +39,20 @@ var nameKeywords = func() map[rune][]*nameKeyword {
 			m[rs[0]] = append(m[rs[0]], &nameKeyword{text: rs, class: class, weak: weak, minPrefix: minPrefix})
 		}
 	}
-	add(kwRoad, false, 1, "路", "大道", "大路", "马路", "公路", "大街", "巷", "横巷", "横街")
+	add(kwRoad, false, 1, "路", "大道", "大路", "马路", "公路", "大街", "横巷", "横街")
+	add(kwRoad, false, 2, "巷") // 深巷, 长巷 are villages: 深巷电子工业园
 	add(kwRoad, true, 1, "街", "道")
 	m['坊'] = append(m['坊'], &nameKeyword{text: []rune("坊"), class: kwRoad, weak: true, minPrefix: 1, needDigit: true})
 	add(kwPlace, false, 1, "大厦", "花园", "广场", "工业区", "工业园区", "工业园", "科技园", "工业城",
 		"市场", "小区", "大楼", "商场", "商城", "豪庭", "山庄", "华府", "公馆", "家园", "园区",
 		"开发区", "高新区", "商业区", "厂区", "公寓", "酒店", "宾馆", "写字楼", "大院", "商业街",
 		"步行街", "物流园", "产业园", "港区")
-	add(kwPlace, true, 1, "苑", "中心", "城", "新村", "园", "新区", "基地", "厂", "码头")
+	add(kwPlace, true, 1, "苑", "中心", "城", "园", "新区", "基地", "厂", "码头")
+	add(kwPlace, true, 2, "新村") // 金域新村 is an estate; 漱新村 a village
 	add(kwVillage, false, 1, "社区", "村委会", "居委会", "村民委员会", "居民委员会", "村委", "居委", "生活区")
 	add(kwVillage, true, 1, "村")
 	add(kwTown, false, 2, "镇", "街道", "街道办", "街道办事处")
-	add(kwBuilding, false, 0, "宿舍楼", "综合楼", "办公楼", "行政楼", "研发楼", "科研楼", "主楼", "副楼",
-		"裙楼", "厂房", "宿舍", "仓库", "车间")
+	add(kwBuilding, false, 0, "厂房", "宿舍", "仓库", "车间")
 	add(kwRemark, false, 0, "附近", "旁边", "对面", "斜对面", "隔壁", "之间", "旁", "交汇处", "交界处",
 		"交叉口", "路口", "后面", "背后", "楼下", "楼上", "门口", "一带", "周边", "边上", "侧")
 	for r, ks := range m {
@@ -82,14 +83,15 @@ func nameKeywordAt(rs []rune, i int, class kwClass) *nameKeyword {
 // (other than a remark) or a lane after a modifier (一巷, 东路, 3巷) starts
 // there. 东城 in 东城大道 and 长安 in 长安工业区 are no towns.
 func continuesName(rs []rune, i int) bool {
-	if k := nameKeywordAt(rs, i, 0); k != nil && k.class != kwRemark {
-		return true
+	if k := nameKeywordAt(rs, i, 0); k != nil && (k.class != kwRemark || k.text[0] == '路') {
+		return true // 东城大道, 长安工业区, 东城路口
 	}
 	return laneAt(rs, i) > 0
 }
 
 // laneAt returns the length of a lane suffix at rs[i]: one to four modifiers
-// (numerals, digits, directions) and 巷, 路 or 街: 一巷, 东路, 3巷, 中一路.
+// (numerals, digits, directions), optionally a quarter (坊, 区) and more
+// modifiers, and 巷, 路 or 街: 一巷, 东路, 3巷, 中一路, 南坊一巷.
 func laneAt(rs []rune, i int) int {
 	k := i
 	for k < len(rs) && k-i < 4 && isLaneModifier(rs[k]) {
@@ -97,6 +99,15 @@ func laneAt(rs []rune, i int) int {
 	}
 	if k == i || k >= len(rs) {
 		return 0
+	}
+	if (rs[k] == '坊' || rs[k] == '区') && k+1 < len(rs) && isLaneModifier(rs[k+1]) {
+		// a quarter then its lane: 南坊一巷, 东区二巷
+		k++
+		for s := k; k < len(rs) && k-s < 4 && isLaneModifier(rs[k]); k++ {
+		}
+		if k >= len(rs) {
+			return 0
+		}
 	}
 	switch rs[k] {
 	case '巷':
@@ -116,6 +127,29 @@ func laneAt(rs []rune, i int) int {
 		return 0
 	}
 	return k + 1 - i
+}
+
+// laneNameAt returns the length of a village lane's name at rs[i]: one to
+// three ideographs (a quarter: 塘边, 新屋), numerals and 巷, or 0.
+func laneNameAt(rs []rune, i int) int {
+	k := i
+	for k < len(rs) && k-i < 3 && isHan(rs[k]) && !isChineseNumeral(rs[k]) {
+		if kw := nameKeywordAt(rs, k, 0); kw != nil && k > i {
+			return 0
+		}
+		k++
+	}
+	if k == i {
+		return 0
+	}
+	d := k
+	for d < len(rs) && d-k < 3 && isChineseNumeral(rs[d]) {
+		d++
+	}
+	if d == k || d >= len(rs) || rs[d] != '巷' {
+		return 0
+	}
+	return d + 1 - i
 }
 
 func isLaneModifier(r rune) bool {
@@ -164,7 +198,7 @@ var labelKeywords = func() map[rune][]*labelKeyword {
 		}
 	}
 	for _, w := range []string{"宿舍楼", "厂房", "宿舍", "仓库", "车间"} {
-		add(lkBuildingWord, w, "号"+w, w)
+		add(lkBuildingWord, w, "号"+w, w, "栋"+w, "幢"+w, "座"+w) // 3号厂房, 3栋厂房
 	}
 	add(lkShop, "", "号铺位", "号商铺", "号铺", "铺位", "商铺", "铺")
 	add(lkStall, "", "号档口", "号档位", "号档", "档口", "档位", "档")

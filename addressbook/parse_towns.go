@@ -54,6 +54,11 @@ var villagesLikeTowns = [][]rune{
 	[]rune("万江墟社区"), []rune("长安塘村"), []rune("石龙坑村"), []rune("茶山圩社区"), []rune("虎门寨社区"),
 }
 
+// villagesLikeSuffixes are the villages whose names start with a town's
+// administrative suffix: in 虎门镇口社区 the town is 虎门 and the village
+// 镇口社区. A test derives the list from demo/data/villages.csv.
+var villagesLikeSuffixes = [][]rune{[]rune("镇口社区")}
+
 // townAlias is one way of writing a town. An exact alias ends in an
 // administrative suffix (长安镇, 南城区); a stem (长安, 松山湖) is a town only
 // when no name goes on after it: 东城大道 and 长安工业区 are not towns.
@@ -63,17 +68,18 @@ type townAlias struct {
 	exact bool
 }
 
-// writtenTowns indexes the aliases by first rune, longest first.
-var writtenTowns = func() map[rune][]townAlias {
-	m := map[rune][]townAlias{}
+// writtenTowns indexes the aliases by their first two runes, longest first.
+var writtenTowns = func() map[[2]rune][]townAlias {
+	m := map[[2]rune][]townAlias{}
 	add := func(text, code string, exact bool) {
 		rs := []rune(text)
-		for _, a := range m[rs[0]] {
+		key := [2]rune{rs[0], rs[1]}
+		for _, a := range m[key] {
 			if string(a.text) == text {
 				return
 			}
 		}
-		m[rs[0]] = append(m[rs[0]], townAlias{rs, code, exact})
+		m[key] = append(m[key], townAlias{rs, code, exact})
 	}
 	for _, t := range dongguanTowns {
 		stem, isSub := strings.CutSuffix(t.name, "街道")
@@ -91,9 +97,9 @@ var writtenTowns = func() map[rune][]townAlias {
 			add(a, t.code, strings.HasSuffix(a, "区") || strings.HasSuffix(a, "会"))
 		}
 	}
-	for r, as := range m {
+	for k, as := range m {
 		sortLongestFirst(as, func(a townAlias) int { return len(a.text) })
-		m[r] = as
+		m[k] = as
 	}
 	return m
 }()
