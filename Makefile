@@ -14,7 +14,7 @@ BIN := bin/gridsentry
 # The binary reads GRIDSENTRY_DATA_DIR too, so make and gridsentry agree on the cluster.
 PGDIR := $(or $(GRIDSENTRY_DATA_DIR),var/pg)
 
-.PHONY: deps build run test lint stop clean clean-data bench bench-city
+.PHONY: deps build run test lint stop clean clean-data bench bench-city bench-addresses
 
 deps:
 	scripts/install-deps.sh
@@ -37,12 +37,19 @@ test: deps build
 	echo "make test: PostgreSQL at $$url"; \
 	GRIDSENTRY_TEST_DATABASE_URL=$$url GRIDSENTRY_REQUIRE_DB=1 $(GO) test -count=1 ./...
 
-# bench runs the Go benchmarks and times loading the demo-scale city;
-# bench-city times the city scale (1M buildings, 6.7M rooms; about 2 minutes).
+# bench runs the pure Go benchmarks, times loading the demo-scale city, and
+# runs the address benchmarks and accuracy on it; bench-city times loading the
+# city scale (1M buildings, 6.7M rooms) and bench-addresses runs the address
+# benchmarks at city scale (index build, throughput, HTTP latency, 2M batch).
 bench: deps build
 	$(BIN) cluster start >/dev/null
 	$(GO) test -run '^$$' -bench . -benchtime 3x -benchmem ./demo/
+	$(GO) test -run '^$$' -bench . -benchmem ./addressbook/
+	$(GO) test -count=1 -v -run TestAccuracy ./addressbook/ | sed -n '/kind/,/existing/p'
 	scripts/bench-load.sh demo
+
+bench-addresses: deps build
+	scripts/bench-addresses.sh city
 
 bench-city: deps build
 	$(BIN) cluster start >/dev/null

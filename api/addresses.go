@@ -185,12 +185,15 @@ func (s *Server) validateBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Answers stream out while the request streams in: a batch of millions
+	// of lines is never held in memory, on either side.
+	rc := http.NewResponseController(w)
+	_ = rc.EnableFullDuplex()
 	sc := bufio.NewScanner(r.Body)
 	sc.Buffer(make([]byte, 0, 64<<10), maxBatchLine)
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriterSize(w, 64<<10)
-	rc := http.NewResponseController(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	line := 0

@@ -86,12 +86,18 @@ END
 $$;
 -- +goose StatementEnd
 
+-- The address index loads the library town by town.
+CREATE INDEX doorplates_town_idx ON doorplates (town_code);
+CREATE INDEX buildings_town_idx ON buildings (town_code);
+
 -- Successor lookups for retired codes.
 CREATE INDEX doorplates_successor_idx ON doorplates (successor_code) WHERE successor_code IS NOT NULL;
 CREATE INDEX rooms_successor_idx ON rooms (successor_code) WHERE successor_code IS NOT NULL;
 CREATE INDEX rooms_building_idx ON rooms (building_id);
 
 -- +goose Down
+DROP INDEX buildings_town_idx;
+DROP INDEX doorplates_town_idx;
 DROP INDEX rooms_building_idx;
 DROP INDEX rooms_successor_idx;
 DROP INDEX doorplates_successor_idx;
