@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -139,12 +138,12 @@ func csvRows(br *bufio.Reader) (func() (*row, error), error) {
 	if known == 0 {
 		return nil, invalid("CSV header names none of the library columns (code, id, type, ...): is the first row a header?")
 	}
+	r := &row{vals: make(map[string]string, len(cols))}
 	return func() (*row, error) {
 		fields, err := cr.Read()
-		line, _ := cr.FieldPos(0)
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return &row{line: pe.StartLine, err: "malformed CSV: " + pe.Err.Error()}, nil
+			return &row{line: pe.StartLine, err: "malformed CSV: " + pe.Err.Error(), vals: map[string]string{}}, nil
 		}
 		if err != nil {
 			if err == io.EOF {
@@ -152,7 +151,10 @@ func csvRows(br *bufio.Reader) (func() (*row, error), error) {
 			}
 			return nil, fmt.Errorf("read CSV: %w", err)
 		}
-		r := &row{line: line, vals: make(map[string]string, len(cols))}
+		line, _ := cr.FieldPos(0)
+		// The row and its map are reused: a Record keeps the strings, not the map.
+		clear(r.vals)
+		r.line, r.err, r.geom = line, "", nil
 		if len(fields) != len(cols) {
 			r.err = fmt.Sprintf("row has %d fields, the header has %d", len(fields), len(cols))
 			return r, nil
@@ -266,7 +268,7 @@ func featureRow(index int, raw json.RawMessage) *row {
 	}
 	for k, v := range f.Properties {
 		k = strings.ToLower(k)
-		if !knownColumn[k] || k == "wkt" {
+		if !knownColumn[k] {
 			continue
 		}
 		v = bytes.TrimSpace(v)
@@ -301,7 +303,15 @@ func featureRow(index int, raw json.RawMessage) *row {
 	return r
 }
 
-var digits = regexp.MustCompile(`^[0-9]+$`)
+// allDigits reports whether s is a non-empty string of ASCII digits.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // fields reads and checks the values of one row, collecting every problem.
 type fields struct {
@@ -309,7 +319,9 @@ type fields struct {
 	errs []string
 }
 
-func (p *fields) fail(format string, args ...any) { p.errs = append(p.errs, fmt.Sprintf(format, args...)) }
+func (p *fields) fail(format string, args ...any) {
+	p.errs = append(p.errs, fmt.Sprintf(format, args...))
+}
 
 // str returns the value of column name; a required column that is missing
 // or empty is an error.
@@ -329,7 +341,7 @@ func (p *fields) str(name string, required bool) string {
 // code returns a code of n digits.
 func (p *fields) code(name string, n int, required bool) string {
 	v := p.str(name, required)
-	if v != "" && (len(v) != n || !digits.MatchString(v)) {
+	if v != "" && (len(v) != n || !allDigits(v)) {
 		p.fail("%s: %q is not a %d-digit code", name, v, n)
 		return ""
 	}
@@ -479,8 +491,13 @@ func (p *fields) prefix(name, code, parentName, parent string) {
 
 func (rd *Reader) parse(r *row) (Record, error) {
 	rec := Record{Line: r.line}
+	guess := "" // the key as written, for the report of a row whose key is bad
 	rowErr := func(reason string) (Record, error) {
-		return Record{}, &RowError{Line: r.line, Type: rec.Type, Code: rec.Key(), Reason: reason}
+		key := rec.Key()
+		if key == "" {
+			key = guess
+		}
+		return Record{}, &RowError{Line: r.line, Type: rec.Type, Code: key, Reason: reason}
 	}
 	// The type comes first, so that even a rejected row says what it was.
 	t := rd.opt.Type
@@ -494,14 +511,10 @@ func (rd *Reader) parse(r *row) (Record, error) {
 		return rowErr("type: missing: add a type column or give the type of the whole file")
 	}
 	rec.Type = t
-	if t != "" {
-		// A best guess of the key, for the report of a rejected row.
-		if t.KeyedByID() {
-			rec.Place.ID, _ = strconv.ParseInt(r.vals["id"], 10, 64)
-			rec.Building.ID = rec.Place.ID
-		} else {
-			rec.Road.Code, rec.Doorplate.Code, rec.Room.Code = r.vals["code"], r.vals["code"], r.vals["code"]
-		}
+	if t.KeyedByID() {
+		guess = r.vals["id"]
+	} else if t != "" {
+		guess = r.vals["code"]
 	}
 	if r.err != "" {
 		return rowErr(r.err)

@@ -261,3 +261,45 @@ func ExampleWriter() {
 	// type,id,town_code,village_code,grid_code,doorplate_code,place_id,label,use,floors,basement_floors,status,wkt
 	// building,9,441900003,441900003001,441900003001002,4419000030000001,,1栋,office,12,0,existing,"POLYGON((113.8 23.04,113.801 23.04,113.801 23.041,113.8 23.04))"
 }
+
+// FuzzReadCSV feeds the reader arbitrary files: it must never panic, and
+// every error must be a rejected row, the end, or an invalid file.
+func FuzzReadCSV(f *testing.F) {
+	f.Add([]byte(doorplateHeader + "\n" + goodDoorplate + "\n"))
+	f.Add([]byte("type,code,name,wkt\nroad,44190000300055,鸿福路,\"LINESTRING(113.8 23.04,113.81 23.05)\"\n"))
+	f.Add([]byte("type,id,doorplate_code,label,use,floors,status,wkt\nbuilding,7,4419000030000001,1栋,office,5,existing,\"POLYGON((113.80 23.04,113.81 23.05,113.81 23.04,113.80 23.05,113.80 23.04))\"\n"))
+	f.Add([]byte("\xef\xbb\xbfcode,building_id,floor,label\n441900003000000001,7,\"1\n"))
+	f.Fuzz(func(t *testing.T, file []byte) {
+		for _, format := range []addressbook.Format{addressbook.FormatCSV, addressbook.FormatGeoJSON} {
+			rd, err := addressbook.NewReader(bytes.NewReader(file), addressbook.ReadOptions{Format: format, Type: addressbook.TypeRoom})
+			if err != nil {
+				if !errors.Is(err, derrors.Invalid) {
+					t.Fatalf("NewReader: %v is not an invalid-file error", err)
+				}
+				continue
+			}
+			// A reader that goes on after a bad row must still reach the end:
+			// no more rows than lines (CSV) or bytes (GeoJSON).
+			limit := bytes.Count(file, []byte("\n")) + 2
+			if format == addressbook.FormatGeoJSON {
+				limit = len(file)
+			}
+			for n := 0; ; n++ {
+				if n > limit {
+					t.Fatalf("%s: more than %d rows from a file of %d bytes", format, limit, len(file))
+				}
+				_, err := rd.Next()
+				if err == io.EOF {
+					break
+				}
+				var re *addressbook.RowError
+				if err != nil && !errors.As(err, &re) {
+					if !errors.Is(err, derrors.Invalid) {
+						t.Fatalf("Next: %v is neither a row error nor an invalid file", err)
+					}
+					break
+				}
+			}
+		}
+	})
+}

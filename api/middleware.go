@@ -108,7 +108,13 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 
 		defer func() {
-			if p := recover(); p != nil {
+			p := recover()
+			// A handler that cannot finish a response it has begun (an export
+			// failing mid-stream) aborts it with http.ErrAbortHandler, so the
+			// client sees a broken transfer, not a short file: pass it on.
+			if p == http.ErrAbortHandler {
+				defer panic(p)
+			} else if p != nil {
 				s.log.ErrorContext(ctx, "panic", "request_id", id, "panic", fmt.Sprint(p))
 				if sw.code == 0 {
 					s.writeError(sw, r, fmt.Errorf("panic: %v", p))

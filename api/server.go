@@ -60,6 +60,8 @@ type Server struct {
 	index    IndexSource
 	codes    CodeResolver
 	limits   map[string]int64 // body limits of bulk routes, by route template
+	importer addressbook.Importer
+	exporter addressbook.Exporter
 }
 
 // IndexSource gives the current in-memory address index (nil until loaded).
@@ -137,6 +139,10 @@ func (s *Server) routes() {
 	r.Handle("/v1/addresses/parse", s.handle(s.parse)).Methods(http.MethodGet)
 	r.Handle("/v1/addresses/search", s.handle(s.search)).Methods(http.MethodGet)
 	r.Handle("/v1/addresses/{code}", s.handle(s.addressByCode)).Methods(http.MethodGet)
+
+	r.Handle("/v1/library/import", s.handle(s.libraryImport)).Methods(http.MethodPost)
+	s.limits["/v1/library/import"] = s.cfg.MaxBatchBytes
+	r.Handle("/v1/library/export", s.handle(s.libraryExport)).Methods(http.MethodGet)
 
 	r.NotFoundHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return derrors.New(derrors.NotFound, "no route for %s %s", r.Method, r.URL.Path)

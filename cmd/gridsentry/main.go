@@ -9,6 +9,8 @@
 //	gridsentry migrate up|down|status      apply, roll back one, or list migrations
 //	gridsentry demo --scale demo|city --seed N   load the generated demo city into an empty database
 //	gridsentry cluster start|stop|status|url|createdb   manage the private PostgreSQL cluster
+//	gridsentry import addresses|buildings|all FILE     load a library file (docs/library-formats.md)
+//	gridsentry export addresses|buildings|all > FILE   write the library in the same formats
 //	gridsentry version                     print the version
 //
 // Configuration comes from flags and the environment (DATABASE_URL,
@@ -67,6 +69,8 @@ commands:
   demo      load the generated demo city (--scale demo|city --seed N) into an empty database
   cluster   start | stop | status | url | createdb: manage the private PostgreSQL cluster
   demo-cases  typed addresses of the demo city with ground truth, or as validate/vegeta requests
+  import    addresses|buildings|all FILE: load a CSV or GeoJSON file into the standard address library
+  export    addresses|buildings|all: write the library as CSV or GeoJSON (the format import reads)
   version   print the version
 
 Run 'gridsentry <command> -h' for the flags of a command.
@@ -92,6 +96,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCluster(ctx, rest, stdout, stderr)
 	case "demo-cases":
 		return runCases(ctx, rest, stdout, stderr)
+	case "import":
+		return runImport(ctx, rest, stdout, stderr)
+	case "export":
+		return runExport(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil

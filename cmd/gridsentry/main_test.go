@@ -81,13 +81,29 @@ func TestCommandsEndToEnd(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	resp, err := http.Get(base + "readyz")
+	// Ready once the address index is in memory: 503 until then.
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		resp, err := http.Get(base + "readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			t.Fatalf("/readyz = %d, want 503 while the index loads, then 200", resp.StatusCode)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	body := strings.NewReader(`{"address": "东莞市不存在路1号"}`)
+	resp, err := http.Post(base+"v1/addresses/validate", "application/json", body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		t.Errorf("/readyz = %d, want 200", resp.StatusCode)
+		t.Errorf("validate = %d, want 200", resp.StatusCode)
 	}
 	cancel()
 	select {
