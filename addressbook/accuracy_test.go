@@ -128,3 +128,22 @@ func report(t *demo.Tally) string {
 		t.Top1(), t.Existing, t.FalseMatches(), t.Fabricated)
 	return b.String()
 }
+
+func TestSearch(t *testing.T) {
+	ix := demoCityIndex(t)
+	for _, tc := range []struct {
+		q, want string
+	}{
+		{"东莞市长安镇长安大", "长安大道"},
+		{"长安镇长安大道", "长安大道"},
+		{"东莞市东城街道", ""},
+	} {
+		items, _ := ix.Search(tc.q, "", 0, 5)
+		if tc.want == "" {
+			continue
+		}
+		if len(items) == 0 || !strings.Contains(items[0].Full, tc.want) {
+			t.Errorf("Search(%q) = %v, want %s first", tc.q, items, tc.want)
+		}
+	}
+}

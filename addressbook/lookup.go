@@ -176,13 +176,17 @@ func (m *matcher) searchRooms(roads []*roadEntry) []Address {
 // searchNames lists roads and places whose names begin with the text typed
 // after the last town or village name, then those within an edit or two.
 func (m *matcher) searchNames(towns []*TownIndex) []Address {
+	// What was typed after the town (the first, longest town name) is the
+	// beginning of a road or place name.
 	s := string(m.text)
+	start, end := -1, -1
 	for _, h := range m.ix.aliases.scan(m.text) {
-		if h.end <= len(m.text) {
-			if cut := string(m.text[h.end:]); len(cut) < len(s) {
-				s = cut
-			}
+		if start == -1 || h.start < start || h.start == start && h.end > end {
+			start, end = h.start, h.end
 		}
+	}
+	if end > 0 {
+		s = string(m.text[end:])
 	}
 	s = strings.TrimPrefix(s, "东莞市")
 	if utf8.RuneCountInString(s) == 0 {
