@@ -131,8 +131,8 @@ var (
 	}
 	lifecycleLinks = []string{
 		"set successors", `UPDATE {table} x SET successor_code = s.successor_code
-			FROM import_rows s WHERE s.type = '{T}' AND s.action IN ('insert', 'update') AND x.code = s.key
-			AND x.successor_code IS DISTINCT FROM s.successor_code`,
+			FROM import_rows s WHERE s.type = '{T}' AND (s.action = 'update' OR s.action = 'insert' AND s.successor_code IS NOT NULL)
+			AND x.code = s.key AND x.successor_code IS DISTINCT FROM s.successor_code`,
 		"link replaced codes", `UPDATE {table} x SET successor_code = s.key
 			FROM import_rows s WHERE s.type = '{T}' AND s.old_action IS NOT NULL AND x.code = s.replaces`,
 	}

@@ -16,7 +16,7 @@ port=18080
 bin/gridsentry cluster start >/dev/null
 url=$(bin/gridsentry cluster createdb --db "$db")
 if ! bin/gridsentry demo --scale "$scale" --database "$db" --log-format text 2>/dev/null; then
-	echo "bench-addresses: $db already holds the $scale city (or could not be loaded: see scripts/bench-load.sh $scale)"
+	echo "bench-addresses: $db already holds the $scale-scale demo city (or it could not be loaded: see scripts/bench-load.sh $scale)"
 fi
 export GRIDSENTRY_BENCH_DATABASE_URL=$url GRIDSENTRY_BENCH_SCALE=$scale
 
