@@ -3,6 +3,7 @@ package addressbook
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -471,20 +472,45 @@ func (m *matcher) typoRefs(towns []*TownIndex, typed string) []nameRef {
 	return out
 }
 
-// fuzzyRoads finds the roads of towns of which name is a typo.
-func (m *matcher) fuzzyRoads(towns []*TownIndex, name string) []*roadEntry {
-	var out []*roadEntry
-	seen := map[*roadEntry]bool{}
-	for _, ref := range m.typoRefs(towns, name) {
-		if ref.kind == nameRoad && !seen[ref.road] && typoOf(ref.road.name, name) {
-			seen[ref.road] = true
-			out = append(out, ref.road)
+// typos returns the names of the given kind in towns of which typed is a
+// typo, in a stable order, noting the correction as an issue.
+func (m *matcher) typos(towns []*TownIndex, typed string, kind nameKind, issue, what string) []nameRef {
+	var out []nameRef
+	seen := map[string]bool{}
+	for _, ref := range m.typoRefs(towns, typed) {
+		name, key := ref.name()
+		if ref.kind == kind && !seen[key] && typoOf(name, typed) {
+			seen[key] = true
+			out = append(out, ref)
 		}
 	}
 	if len(out) > 0 {
-		sortRoads(out)
+		sort.Slice(out, func(i, j int) bool { _, a := out[i].name(); _, b := out[j].name(); return a < b })
 		m.score -= 0.05
-		m.issue(IssueRoadCorrected, "road %q read as %s", name, out[0].name)
+		name, _ := out[0].name()
+		m.issue(issue, "%s %q read as %s", what, typed, name)
+	}
+	return out
+}
+
+// name returns the name a reference stands for and a key unique in the city.
+func (r nameRef) name() (name, key string) {
+	switch r.kind {
+	case nameRoad:
+		return r.road.name, r.road.code
+	case namePlace:
+		return r.place.name, r.town.Code + "p" + strconv.FormatInt(r.place.id, 10)
+	case nameVillage:
+		return r.village.name, r.village.code
+	}
+	return r.town.Name, r.town.Code
+}
+
+// fuzzyRoads finds the roads of towns of which name is a typo.
+func (m *matcher) fuzzyRoads(towns []*TownIndex, name string) []*roadEntry {
+	var out []*roadEntry
+	for _, ref := range m.typos(towns, name, nameRoad, IssueRoadCorrected, "road") {
+		out = append(out, ref.road)
 	}
 	return out
 }
@@ -492,17 +518,8 @@ func (m *matcher) fuzzyRoads(towns []*TownIndex, name string) []*roadEntry {
 // fuzzyPlaces finds the places of towns of which name is a typo.
 func (m *matcher) fuzzyPlaces(towns []*TownIndex, name string) []*placeEntry {
 	var out []*placeEntry
-	seen := map[*placeEntry]bool{}
-	for _, ref := range m.typoRefs(towns, name) {
-		if ref.kind == namePlace && !seen[ref.place] && typoOf(ref.place.name, name) {
-			seen[ref.place] = true
-			out = append(out, ref.place)
-		}
-	}
-	if len(out) > 0 {
-		sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
-		m.score -= 0.05
-		m.issue(IssuePlaceCorrected, "place %q read as %s", name, out[0].name)
+	for _, ref := range m.typos(towns, name, namePlace, IssuePlaceCorrected, "place") {
+		out = append(out, ref.place)
 	}
 	return out
 }
