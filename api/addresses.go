@@ -36,7 +36,7 @@ type addressJSON struct {
 func toAddressJSON(a addressbook.Address, withScore bool) addressJSON {
 	out := addressJSON{Code: a.Code, Full: a.Full, Level: string(a.Level), Components: a.Components, TownCode: a.TownCode}
 	if a.Lon != 0 || a.Lat != 0 {
-		out.Location = geojson.NewGeometry(orb.Point{a.Lon, a.Lat})
+		out.Location = geojson.NewGeometry(rounded(orb.Point{a.Lon, a.Lat}))
 	}
 	if a.BuildingID != 0 {
 		out.BuildingID = &a.BuildingID

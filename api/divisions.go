@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/mux"
 	orbgeo "github.com/paulmach/orb/geo"
+	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
 	"github.com/gridsentry/gridsentry/addressbook"
@@ -56,7 +57,7 @@ func (s *Server) divisions(w http.ResponseWriter, r *http.Request) error {
 	}
 	fc := geojson.NewFeatureCollection()
 	for _, d := range ds {
-		f := geojson.NewFeature(d.Geom)
+		f := geojson.NewFeature(rounded(d.Geom))
 		f.ID = d.Code
 		f.Properties = geojson.Properties{"level": d.Level, "code": d.Code, "name": d.Name}
 		if d.Kind != "" {
@@ -83,7 +84,7 @@ func (s *Server) town(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := geojson.NewFeature(t.Geom)
+	f := geojson.NewFeature(rounded(t.Geom))
 	f.ID = t.Code
 	f.Properties = geojson.Properties{
 		"level": addressbook.LevelTown, "code": t.Code, "name": t.Name, "kind": t.Kind,
@@ -103,7 +104,7 @@ func (s *Server) grid(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := geojson.NewFeature(g.Geom)
+	f := geojson.NewFeature(rounded(g.Geom))
 	f.ID = g.Code
 	f.Properties = geojson.Properties{
 		"level": addressbook.LevelGrid, "code": g.Code, "name": g.Name,
@@ -125,7 +126,7 @@ func (s *Server) building(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := geojson.NewFeature(b.Geom)
+	f := geojson.NewFeature(rounded(b.Geom))
 	f.ID = b.ID
 	props := geojson.Properties{
 		"id": b.ID, "label": b.Label, "use": b.Use, "floors": b.Floors,
@@ -148,3 +149,11 @@ func roundTo(v float64, digits int) float64 {
 	p := math.Pow10(digits)
 	return math.Round(v*p) / p
 }
+
+// coordinatePrecision is the factor output coordinates are rounded to:
+// 1e-7 degrees, about a centimetre, which is what the library stores.
+const coordinatePrecision = 1e7
+
+// rounded returns a copy of g with coordinates rounded to 1e-7 degrees, so
+// that GeoJSON carries 113.8015359 rather than 113.80153589999999.
+func rounded(g orb.Geometry) orb.Geometry { return orb.Round(orb.Clone(g), coordinatePrecision) }
