@@ -7,8 +7,8 @@ import (
 	"strconv"
 
 	"github.com/gorilla/mux"
-	orbgeo "github.com/paulmach/orb/geo"
 	"github.com/paulmach/orb"
+	orbgeo "github.com/paulmach/orb/geo"
 	"github.com/paulmach/orb/geojson"
 
 	"github.com/gridsentry/gridsentry/addressbook"
