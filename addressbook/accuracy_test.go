@@ -136,12 +136,8 @@ func TestSearch(t *testing.T) {
 	}{
 		{"东莞市长安镇长安大", "长安大道"},
 		{"长安镇长安大道", "长安大道"},
-		{"东莞市东城街道", ""},
 	} {
 		items, _ := ix.Search(tc.q, "", 0, 5)
-		if tc.want == "" {
-			continue
-		}
 		if len(items) == 0 || !strings.Contains(items[0].Full, tc.want) {
 			t.Errorf("Search(%q) = %v, want %s first", tc.q, items, tc.want)
 		}

@@ -41,7 +41,7 @@ type TownIndex struct {
 	villageByCode    map[string]*villageEntry
 	roads            map[string]*roadEntry // by name
 	places           map[string]*placeEntry
-	names            *trie // the town's road, place and village names
+	names            []namedRef // the town's road, place and village names, for the city's trie
 	typos            typoIndex
 	strs             []string // room units, labels and keys, shared by all rooms of the town
 	doorByCode       map[string]*doorEntry
@@ -123,6 +123,12 @@ const (
 	nameTown
 )
 
+// namedRef is a name and what it stands for.
+type namedRef struct {
+	name string
+	ref  nameRef
+}
+
 // nameRef is one thing a name in a trie stands for.
 type nameRef struct {
 	kind    nameKind
@@ -140,7 +146,6 @@ func BuildTown(d TownData) *TownIndex {
 		villageByCode: make(map[string]*villageEntry, len(d.Villages)),
 		roads:         make(map[string]*roadEntry, len(d.Roads)),
 		places:        make(map[string]*placeEntry, len(d.Places)),
-		names:         newTrie(),
 		typos:         typoIndex{},
 	}
 	intern := newInterner()
@@ -149,7 +154,7 @@ func BuildTown(d TownData) *TownIndex {
 		t.villages[v.Name] = ve
 		t.villageByCode[v.Code] = ve
 		for _, n := range villageNames(v.Name) {
-			t.names.add(n, nameRef{kind: nameVillage, town: t, village: ve})
+			t.names = append(t.names, namedRef{n, nameRef{kind: nameVillage, town: t, village: ve}})
 		}
 	}
 	roadsByCode := make(map[string]*roadEntry, len(d.Roads))
@@ -157,7 +162,7 @@ func BuildTown(d TownData) *TownIndex {
 		re := &roadEntry{code: r.Code, name: r.Name, town: t, doors: map[doorKey]*doorEntry{}}
 		t.roads[r.Name] = re
 		roadsByCode[r.Code] = re
-		t.names.add(r.Name, nameRef{kind: nameRoad, town: t, road: re})
+		t.names = append(t.names, namedRef{r.Name, nameRef{kind: nameRoad, town: t, road: re}})
 		t.typos.add(r.Name, nameRef{kind: nameRoad, town: t, road: re})
 	}
 	doors := make(map[string]*doorEntry, len(d.Doorplates))
@@ -187,7 +192,7 @@ func BuildTown(d TownData) *TownIndex {
 		pe := &placeEntry{id: p.ID, name: p.Name, kind: p.Kind, town: t, villageCode: p.VillageCode, door: doors[p.DoorplateCode]}
 		t.places[p.Name] = pe
 		places[p.ID] = pe
-		t.names.add(p.Name, nameRef{kind: namePlace, town: t, place: pe})
+		t.names = append(t.names, namedRef{p.Name, nameRef{kind: namePlace, town: t, place: pe}})
 		t.typos.add(p.Name, nameRef{kind: namePlace, town: t, place: pe})
 	}
 	buildings := make(map[int64]*buildingEntry, len(d.Buildings))
@@ -282,7 +287,9 @@ func assemble(m map[string]*TownIndex) *Index {
 		for _, a := range townAliases(t.Name, t.Kind) {
 			ix.aliases.add(a, nameRef{kind: nameTown, town: t})
 		}
-		ix.names.merge(t.names)
+		for _, n := range t.names {
+			ix.names.add(n.name, n.ref)
+		}
 		for k, refs := range t.typos {
 			ix.typos[k] = append(ix.typos[k], refs...)
 		}
@@ -369,9 +376,6 @@ func (in *interner) key(label string) uint32 {
 	return k
 }
 
-// str returns string number id of t.
-func (t *TownIndex) str(id uint32) string { return t.strs[id] }
-
 // unit, label and key of a room of building b.
 func (b *buildingEntry) unit(r *roomEntry) string      { return b.door.road.town.strs[r.unit] }
 func (b *buildingEntry) roomLabel(r *roomEntry) string { return b.door.road.town.strs[r.label] }
@@ -435,18 +439,6 @@ func (t *trie) add(name string, ref nameRef) {
 	n.refs = append(n.refs, ref)
 }
 
-// merge adds every name of o to t.
-func (t *trie) merge(o *trie) {
-	var walk func(dst, src *trieNode)
-	walk = func(dst, src *trieNode) {
-		dst.refs = append(dst.refs, src.refs...)
-		for i, r := range src.keys {
-			walk(dst.childOrNew(r), src.kids[i])
-		}
-	}
-	walk(t.root, o.root)
-}
-
 // hit is a name found in a text: runes [start, end) of it.
 type hit struct {
 	start, end int
@@ -470,8 +462,6 @@ func (t *trie) scan(text []rune) []hit {
 	}
 	return hits
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // typoIndex finds the names one typo away from a typed name without comparing
 // it with every name (symmetric deletion): each name is filed under itself

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/agnivade/levenshtein"
 )
 
 // Doorplate returns the standard address of an active doorplate, with its
@@ -63,8 +65,9 @@ func (ix *Index) Room(buildingID int64, code string) (Address, bool) {
 // offset and limit page through them.
 func (ix *Index) Search(q, townCode string, offset, limit int) (items []Address, more bool) {
 	m := &matcher{ix: ix, score: 1}
-	m.parsed = Parse(q)
-	m.text = []rune(Normalize(q))
+	var norm string
+	m.parsed, norm = parse(q)
+	m.text = []rune(norm)
 	if len(m.text) == 0 || len(m.text) > MaxAddressRunes {
 		return nil, false
 	}
@@ -252,5 +255,5 @@ func matchesName(name, prefix string, fuzzy bool) bool {
 	if len(rs) > n {
 		rs = rs[:n]
 	}
-	return editDistance(string(rs), prefix) <= limit
+	return levenshtein.ComputeDistance(string(rs), prefix) <= limit
 }

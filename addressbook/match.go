@@ -131,9 +131,10 @@ func (ix *Index) Match(text, townCode string) Result {
 		m.issue(IssueTooLong, "the address is longer than %d characters", MaxAddressRunes)
 		return m.res
 	}
-	m.parsed = Parse(text)
+	var norm string
+	m.parsed, norm = parse(text)
 	m.res.Parsed = m.parsed
-	m.text = []rune(Normalize(text))
+	m.text = []rune(norm)
 	if len(m.text) > MaxAddressRunes {
 		m.res.Status = Invalid
 		m.issue(IssueTooLong, "the address is longer than %d characters", MaxAddressRunes)
@@ -199,8 +200,8 @@ func (m *matcher) run(townCode string) {
 	if len(towns) == 0 && len(villages) > 0 {
 		roads, places = inVillageTowns(villages, roads, places)
 	}
-	if len(towns) == 0 {
-		m.inferTowns(roads, places)
+	if len(towns) == 0 && len(roads)+len(places) > 0 {
+		m.score -= 0.02 // the town was not written: inferred from the names
 	}
 
 	var cands []candidate
@@ -533,10 +534,6 @@ func (m *matcher) eachTown(towns []*TownIndex, f func(*TownIndex)) {
 	}
 }
 
-func sortRoads(rs []*roadEntry) {
-	sort.Slice(rs, func(i, j int) bool { return rs[i].code < rs[j].code })
-}
-
 // inVillageTowns keeps the roads and places of the towns of the villages
 // written, when there are any.
 func inVillageTowns(villages []*villageEntry, roads []*roadEntry, places []*placeEntry) ([]*roadEntry, []*placeEntry) {
@@ -560,20 +557,6 @@ func inVillageTowns(villages []*villageEntry, roads []*roadEntry, places []*plac
 		return roads, places
 	}
 	return rs, ps
-}
-
-// inferTowns notes that the town was not written.
-func (m *matcher) inferTowns(roads []*roadEntry, places []*placeEntry) {
-	seen := map[*TownIndex]bool{}
-	for _, r := range roads {
-		seen[r.town] = true
-	}
-	for _, p := range places {
-		seen[p.town] = true
-	}
-	if len(seen) > 0 {
-		m.score -= 0.02
-	}
 }
 
 // A candidate is a doorplate or building the text may designate, with what
@@ -1115,5 +1098,3 @@ func isRoomNumber(s string) bool {
 	}
 	return true
 }
-
-func editDistance(a, b string) int { return levenshtein.ComputeDistance(a, b) }

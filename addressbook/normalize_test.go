@@ -97,3 +97,14 @@ func TestNormalizeIdempotent(t *testing.T) {
 		}
 	}
 }
+
+// TestParseNormalizesLikeNormalize: the matcher takes the normalized text
+// from parse instead of normalizing twice, so the two must agree.
+func TestParseNormalizesLikeNormalize(t *testing.T) {
+	for _, s := range append(benchAddresses,
+		"東莞市長安鎮興發南路126號1棟鋪位2", "汇峰大厦（自编A区）15楼", "\xff东莞１０８#", "") {
+		if _, got := parse(s); got != Normalize(s) {
+			t.Errorf("parse(%q) text = %q, Normalize = %q", s, got, Normalize(s))
+		}
+	}
+}

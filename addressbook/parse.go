@@ -47,6 +47,13 @@ import (
 // panics: invalid UTF-8, emoji, markup and empty input give empty or partial
 // components. It is safe for concurrent use.
 func Parse(s string) Components {
+	c, _ := parse(s)
+	return c
+}
+
+// parse returns the components of s and its normalized text, the same as
+// Normalize(s), normalizing once: the matcher needs both.
+func parse(s string) (Components, string) {
 	buf := getNormBuf()
 	n := normalizeText(s, true, buf)
 	p := parser{r: n.text, notes: n.remarks, s: string(n.text)}
@@ -57,7 +64,7 @@ func Parse(s string) Components {
 	p.body()
 	p.finish()
 	putNormBuf(buf)
-	return p.c
+	return p.c, p.s
 }
 
 // span is a stretch r[start:end] of the normalized text.

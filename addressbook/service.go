@@ -104,7 +104,7 @@ type Library interface {
 type CodeInfo struct {
 	Code       string
 	Kind       string // "doorplate" or "room"
-	BuildingID int64  // rooms
+	BuildingID int64  // rooms: the building of the current room (the successor's, when retired)
 	Retired    bool
 	RetiredAt  *time.Time
 	Successor  string // the current code at the end of the successor chain, "" if none

@@ -365,10 +365,7 @@ func (s *Server) addressByCode(w http.ResponseWriter, r *http.Request) error {
 				"successor": nil, "chain": info.Chain, "address": nil})
 			return nil
 		}
-		current = info.Successor
-		if info, err = s.codes.LookupCode(r.Context(), current); err != nil {
-			return err
-		}
+		current = info.Successor // LookupCode gave the successor's building too
 	}
 	var a addressbook.Address
 	var ok bool

@@ -15,30 +15,19 @@ import (
 	"github.com/gridsentry/gridsentry/api"
 	"github.com/gridsentry/gridsentry/demo"
 	"github.com/gridsentry/gridsentry/postgres"
+	"github.com/gridsentry/gridsentry/postgres/pgtest"
 )
 
 // BenchmarkValidateBatch streams GRIDSENTRY_BENCH_BATCH_LINES (default 2M)
 // typed addresses of the city at GRIDSENTRY_BENCH_DATABASE_URL through
 // POST /v1/addresses/validate:batch over HTTP and reads every answer line.
 func BenchmarkValidateBatch(b *testing.B) {
-	url := os.Getenv("GRIDSENTRY_BENCH_DATABASE_URL")
-	if url == "" {
-		b.Skip("set GRIDSENTRY_BENCH_DATABASE_URL to a loaded database (make bench does)")
-	}
+	db, scale := pgtest.BenchDB(b)
 	lines := 2_000_000
 	if v := os.Getenv("GRIDSENTRY_BENCH_BATCH_LINES"); v != "" {
 		lines, _ = strconv.Atoi(v)
 	}
-	scale := demo.ScaleCity
-	if s := os.Getenv("GRIDSENTRY_BENCH_SCALE"); s != "" {
-		scale = demo.Scale(s)
-	}
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, url, postgres.Options{StatementTimeout: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
 	log := slog.New(slog.DiscardHandler)
 	ix := postgres.NewAddressIndex(db, log)
 	if err := ix.Load(ctx); err != nil {

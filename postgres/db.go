@@ -121,9 +121,10 @@ func translate(err error, what string) error {
 		return &derrors.Error{Kind: derrors.Unavailable, Message: "the database is unavailable", Err: err}
 	}
 	// A connection that died mid-query (the server was stopped) surfaces as
-	// an unexpected EOF or a closed-connection error from pgconn.
-	var safe interface{ SafeToRetry() bool }
-	if errors.As(err, &safe) || pgconn.SafeToRetry(err) {
+	// a pgconn connection-level error, marked with SafeToRetry whether true
+	// or false: either way the database, not the query, is at fault.
+	var connLevel interface{ SafeToRetry() bool }
+	if errors.As(err, &connLevel) {
 		return &derrors.Error{Kind: derrors.Unavailable, Message: "the database is unavailable", Err: err}
 	}
 	return fmt.Errorf("postgres: %s: %w", what, err)

@@ -3,28 +3,20 @@ package postgres_test
 import (
 	"context"
 	"log/slog"
-	"os"
 	"runtime"
 	"testing"
 
 	"github.com/gridsentry/gridsentry/demo"
 	"github.com/gridsentry/gridsentry/postgres"
+	"github.com/gridsentry/gridsentry/postgres/pgtest"
 )
 
 // BenchmarkLoadAddressIndex loads the address index of the database at
 // GRIDSENTRY_BENCH_DATABASE_URL (make bench points it at the city-scale
 // database) and reports the heap it holds.
 func BenchmarkLoadAddressIndex(b *testing.B) {
-	url := os.Getenv("GRIDSENTRY_BENCH_DATABASE_URL")
-	if url == "" {
-		b.Skip("set GRIDSENTRY_BENCH_DATABASE_URL to a loaded database (make bench does)")
-	}
+	db, _ := pgtest.BenchDB(b)
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, url, postgres.Options{StatementTimeout: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -51,20 +43,8 @@ func BenchmarkLoadAddressIndex(b *testing.B) {
 // GRIDSENTRY_BENCH_SCALE, default city, seed 1) against its index, on one
 // goroutine, and reports accuracy as metrics.
 func BenchmarkMatchCity(b *testing.B) {
-	url := os.Getenv("GRIDSENTRY_BENCH_DATABASE_URL")
-	if url == "" {
-		b.Skip("set GRIDSENTRY_BENCH_DATABASE_URL to a loaded database (make bench does)")
-	}
-	scale := demo.ScaleCity
-	if s := os.Getenv("GRIDSENTRY_BENCH_SCALE"); s != "" {
-		scale = demo.Scale(s)
-	}
+	db, scale := pgtest.BenchDB(b)
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, url, postgres.Options{StatementTimeout: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
 	keeper := postgres.NewAddressIndex(db, slog.New(slog.DiscardHandler))
 	if err := keeper.Load(ctx); err != nil {
 		b.Fatal(err)

@@ -19,8 +19,7 @@ import (
 func runCases(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo-cases", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	scale := fs.String("scale", "demo", "scale of the demo city the addresses come from: demo or city")
-	seed := fs.Int64("seed", 1, "seed of the demo city (the database's city must have the same)")
+	city := demoFlags(fs) // the database's city must have the same scale and seed
 	n := fs.Int("n", 10000, "number of addresses")
 	repeat := fs.Int("repeat", 1, "write the addresses this many times (to make large batches)")
 	format := fs.String("format", "cases", "cases (NDJSON with ground truth), validate (NDJSON requests for /v1/addresses/validate:batch) or vegeta (JSON targets)")
@@ -28,14 +27,14 @@ func runCases(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	sc, err := demo.ParseScale(*scale)
+	dc, err := city()
 	if err != nil {
-		return fmt.Errorf("-scale: %w", err)
+		return err
 	}
 	if *n < 1 || *repeat < 1 {
 		return fmt.Errorf("-n and -repeat must be at least 1")
 	}
-	cases, err := demo.GenerateAddressCases(ctx, demo.Config{Scale: sc, Seed: *seed}, *n)
+	cases, err := demo.GenerateAddressCases(ctx, dc, *n)
 	if err != nil {
 		return err
 	}

@@ -76,14 +76,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.SetOutput(stderr)
 	cfg.registerDatabase(fs)
 	cfg.registerHTTP(fs)
-	scale := fs.String("scale", "demo", "scale of the demo city loaded into an empty database: demo or city")
-	seed := fs.Int64("seed", 1, "seed of the demo city")
+	city := demoFlags(fs)
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	sc, err := demo.ParseScale(*scale)
+	dc, err := city()
 	if err != nil {
-		return fmt.Errorf("-scale: %w", err)
+		return err
 	}
 	log, err := cfg.logger(stderr)
 	if err != nil {
@@ -103,7 +102,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if empty {
-		if err := loadDemo(ctx, db, demo.Config{Scale: sc, Seed: *seed}, log, stderr); err != nil {
+		if err := loadDemo(ctx, db, dc, log, stderr); err != nil {
 			return err
 		}
 	}
@@ -261,14 +260,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.registerDatabase(fs)
-	scale := fs.String("scale", "demo", "demo (seconds) or city (1M buildings, 6M rooms; minutes)")
-	seed := fs.Int64("seed", 1, "generator seed: the same seed gives the same city")
+	city := demoFlags(fs)
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	sc, err := demo.ParseScale(*scale)
+	dc, err := city()
 	if err != nil {
-		return fmt.Errorf("-scale: %w", err)
+		return err
 	}
 	log, err := cfg.logger(stderr)
 	if err != nil {
@@ -282,7 +280,21 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := migrateUp(ctx, db, log); err != nil {
 		return err
 	}
-	return loadDemo(ctx, db, demo.Config{Scale: sc, Seed: *seed}, log, stderr)
+	return loadDemo(ctx, db, dc, log, stderr)
+}
+
+// demoFlags adds -scale and -seed to fs; the function it returns reads them
+// once fs is parsed.
+func demoFlags(fs *flag.FlagSet) func() (demo.Config, error) {
+	scale := fs.String("scale", "demo", "scale of the demo city: demo (seconds to load) or city (1M buildings, 6.7M rooms; minutes)")
+	seed := fs.Int64("seed", 1, "generator seed: the same seed gives the same city")
+	return func() (demo.Config, error) {
+		sc, err := demo.ParseScale(*scale)
+		if err != nil {
+			return demo.Config{}, fmt.Errorf("-scale: %w", err)
+		}
+		return demo.Config{Scale: sc, Seed: *seed}, nil
+	}
 }
 
 // loadDemo loads the demo city with a progress bar on w.

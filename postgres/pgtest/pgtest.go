@@ -20,6 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gridsentry/gridsentry/demo"
 	"github.com/gridsentry/gridsentry/postgres"
 )
 
@@ -94,4 +95,26 @@ func New(t testing.TB) *postgres.DB {
 		t.Fatalf("pgtest: migrate up: %v", err)
 	}
 	return db
+}
+
+// BenchDB opens the loaded database the city-scale benchmarks run against
+// (GRIDSENTRY_BENCH_DATABASE_URL, as scripts/bench-addresses.sh sets it) and
+// returns the scale of the demo city it holds (GRIDSENTRY_BENCH_SCALE,
+// default city; seed 1). It skips the benchmark when no database is set.
+func BenchDB(b testing.TB) (*postgres.DB, demo.Scale) {
+	b.Helper()
+	url := os.Getenv("GRIDSENTRY_BENCH_DATABASE_URL")
+	if url == "" {
+		b.Skip("set GRIDSENTRY_BENCH_DATABASE_URL to a loaded database (make bench-addresses does)")
+	}
+	scale := demo.ScaleCity
+	if s := os.Getenv("GRIDSENTRY_BENCH_SCALE"); s != "" {
+		scale = demo.Scale(s)
+	}
+	db, err := postgres.Open(context.Background(), url, postgres.Options{StatementTimeout: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(db.Close)
+	return db, scale
 }
