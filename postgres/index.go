@@ -100,6 +100,21 @@ func (db *DB) TownCodes(ctx context.Context) ([]string, error) {
 	return codes, translate(err, "list towns")
 }
 
+// lastLibraryChange returns the id of the newest row of the library's change
+// feed, 0 when there is none.
+func (db *DB) lastLibraryChange(ctx context.Context) (int64, error) {
+	var id int64
+	err := db.pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM library_changes`).Scan(&id)
+	return id, translate(err, "read the library change feed")
+}
+
+// townsChangedSince returns the towns the change feed names after id.
+func (db *DB) townsChangedSince(ctx context.Context, id int64) ([]string, error) {
+	rows, _ := db.pool.Query(ctx, `SELECT DISTINCT town_code FROM library_changes WHERE id > $1 ORDER BY 1`, id)
+	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return codes, translate(err, "read the library change feed")
+}
+
 // buildTowns loads and indexes the given towns, two at a time.
 func (db *DB) buildTowns(ctx context.Context, codes []string) ([]*addressbook.TownIndex, error) {
 	out := make([]*addressbook.TownIndex, len(codes))
@@ -127,6 +142,7 @@ type AddressIndex struct {
 	db       *DB
 	log      *slog.Logger
 	cur      atomic.Pointer[addressbook.Index]
+	seen     atomic.Int64 // the last library_changes id the index reflects
 	debounce time.Duration
 
 	mu       sync.Mutex
@@ -159,6 +175,10 @@ func (a *AddressIndex) swap(ix *addressbook.Index) {
 // Load builds the index of the whole library and swaps it in.
 func (a *AddressIndex) Load(ctx context.Context) error {
 	start := time.Now()
+	last, err := a.db.lastLibraryChange(ctx)
+	if err != nil {
+		return err
+	}
 	codes, err := a.db.TownCodes(ctx)
 	if err != nil {
 		return err
@@ -169,6 +189,7 @@ func (a *AddressIndex) Load(ctx context.Context) error {
 	}
 	ix := addressbook.NewIndex(towns)
 	a.swap(ix)
+	a.seen.Store(last)
 	st := ix.Stats()
 	a.log.Info("address index loaded", "towns", st.Towns, "doorplates", st.Doorplates, "rooms", st.Rooms,
 		"duration", time.Since(start).Round(time.Millisecond).String())
@@ -178,6 +199,10 @@ func (a *AddressIndex) Load(ctx context.Context) error {
 // Refresh rebuilds the given towns and swaps them in.
 func (a *AddressIndex) Refresh(ctx context.Context, codes []string) error {
 	start := time.Now()
+	last, err := a.db.lastLibraryChange(ctx)
+	if err != nil {
+		return err
+	}
 	towns, err := a.db.buildTowns(ctx, codes)
 	if err != nil {
 		return err
@@ -187,6 +212,7 @@ func (a *AddressIndex) Refresh(ctx context.Context, codes []string) error {
 		cur = addressbook.NewIndex(nil)
 	}
 	a.swap(cur.WithTowns(towns...))
+	a.seen.Store(last)
 	a.log.Info("address index refreshed", "towns", codes, "duration", time.Since(start).Round(time.Millisecond).String())
 	return nil
 }
@@ -225,6 +251,17 @@ func (a *AddressIndex) listen(ctx context.Context) error {
 	defer conn.Release()
 	if _, err := conn.Exec(ctx, "LISTEN address_library"); err != nil {
 		return translate(err, "listen")
+	}
+	// Changes committed between the last load and LISTEN sent their
+	// notifications to nobody: catch up from the change table.
+	missed, err := a.db.townsChangedSince(ctx, a.seen.Load())
+	if err != nil {
+		return err
+	}
+	if len(missed) > 0 {
+		if err := a.Refresh(ctx, missed); err != nil {
+			return err
+		}
 	}
 	defer func() {
 		// The connection goes back to the pool: stop listening on it.
