@@ -350,3 +350,13 @@ func runeKind(r rune) runeKindT {
 	}
 	return rkSeparator
 }
+
+// Simplify returns free text (a business scope, a complaint) in the forms
+// Normalize uses, without Normalize's address rewriting or length bound:
+// valid UTF-8, width-folded (NFKC) and with simplified characters.
+func Simplify(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return string(toSimplified([]rune(norm.NFKC.String(s))))
+}
