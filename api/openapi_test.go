@@ -56,3 +56,33 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Errorf("openapi.json and routes differ (-documented +routed):\n%s", diff)
 	}
 }
+
+// TestOpenAPIRefsResolve checks that every $ref of the merged document
+// names a schema it defines.
+func TestOpenAPIRefsResolve(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(openapiDoc, &doc); err != nil {
+		t.Fatal(err)
+	}
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if ref, ok := x.(string); ok && k == "$ref" {
+					name, ok := strings.CutPrefix(ref, "#/components/schemas/")
+					if _, found := schemas[name]; !ok || !found {
+						t.Errorf("%s: $ref %s does not resolve", path, ref)
+					}
+				}
+				walk(path+"/"+k, x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(path, x)
+			}
+		}
+	}
+	walk("", doc)
+}

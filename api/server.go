@@ -207,8 +207,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-//go:embed openapi.json
-var openapiDoc []byte
+// openapiDoc is the OpenAPI document: openapi/base.json with the paths and
+// component schemas of the other files in openapi/ merged in, one file per
+// area of the API.
+var openapiDoc = mustMergeOpenAPI()
 
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
 	writeBody(w, http.StatusOK, "application/json", openapiDoc)

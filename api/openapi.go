@@ -1,0 +1,82 @@
+package api
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"sort"
+)
+
+//go:embed openapi/*.json
+var openapiFiles embed.FS
+
+// mergeOpenAPI merges the fragments of the OpenAPI document: base.json
+// holds the document; every other file holds "paths" and
+// "components.schemas" to add. A path or schema defined twice is an error.
+func mergeOpenAPI(files fs.FS) ([]byte, error) {
+	read := func(name string) (map[string]any, error) {
+		b, err := fs.ReadFile(files, name)
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return m, nil
+	}
+	doc, err := read("openapi/base.json")
+	if err != nil {
+		return nil, err
+	}
+	paths, _ := doc["paths"].(map[string]any)
+	components, _ := doc["components"].(map[string]any)
+	schemas, _ := components["schemas"].(map[string]any)
+	if paths == nil || schemas == nil {
+		return nil, fmt.Errorf("openapi/base.json lacks paths or components.schemas")
+	}
+	names, err := fs.Glob(files, "openapi/*.json")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if name == "openapi/base.json" {
+			continue
+		}
+		part, err := read(name)
+		if err != nil {
+			return nil, err
+		}
+		for k := range part {
+			if k != "paths" && k != "components" {
+				return nil, fmt.Errorf("%s: unexpected key %q (a fragment has paths and components only)", name, k)
+			}
+		}
+		p, _ := part["paths"].(map[string]any)
+		for path, ops := range p {
+			if _, dup := paths[path]; dup {
+				return nil, fmt.Errorf("%s: path %s is defined twice", name, path)
+			}
+			paths[path] = ops
+		}
+		c, _ := part["components"].(map[string]any)
+		s, _ := c["schemas"].(map[string]any)
+		for schema, def := range s {
+			if _, dup := schemas[schema]; dup {
+				return nil, fmt.Errorf("%s: schema %s is defined twice", name, schema)
+			}
+			schemas[schema] = def
+		}
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+func mustMergeOpenAPI() []byte {
+	b, err := mergeOpenAPI(openapiFiles)
+	if err != nil {
+		panic("api: openapi: " + err.Error())
+	}
+	return b
+}
