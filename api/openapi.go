@@ -13,7 +13,7 @@ var openapiFiles embed.FS
 
 // mergeOpenAPI merges the fragments of the OpenAPI document: base.json
 // holds the document; every other file holds "paths" and
-// "components.schemas" to add. A path or schema defined twice is an error.
+// "components" (schemas, responses, parameters) to add. A path or schema defined twice is an error.
 func mergeOpenAPI(files fs.FS) ([]byte, error) {
 	read := func(name string) (map[string]any, error) {
 		b, err := fs.ReadFile(files, name)
@@ -32,9 +32,8 @@ func mergeOpenAPI(files fs.FS) ([]byte, error) {
 	}
 	paths, _ := doc["paths"].(map[string]any)
 	components, _ := doc["components"].(map[string]any)
-	schemas, _ := components["schemas"].(map[string]any)
-	if paths == nil || schemas == nil {
-		return nil, fmt.Errorf("openapi/base.json lacks paths or components.schemas")
+	if paths == nil || components == nil {
+		return nil, fmt.Errorf("openapi/base.json lacks paths or components")
 	}
 	names, err := fs.Glob(files, "openapi/*.json")
 	if err != nil {
@@ -62,12 +61,19 @@ func mergeOpenAPI(files fs.FS) ([]byte, error) {
 			paths[path] = ops
 		}
 		c, _ := part["components"].(map[string]any)
-		s, _ := c["schemas"].(map[string]any)
-		for schema, def := range s {
-			if _, dup := schemas[schema]; dup {
-				return nil, fmt.Errorf("%s: schema %s is defined twice", name, schema)
+		for section, defs := range c {
+			into, _ := components[section].(map[string]any)
+			if into == nil {
+				into = map[string]any{}
+				components[section] = into
 			}
-			schemas[schema] = def
+			m, _ := defs.(map[string]any)
+			for key, def := range m {
+				if _, dup := into[key]; dup {
+					return nil, fmt.Errorf("%s: components.%s.%s is defined twice", name, section, key)
+				}
+				into[key] = def
+			}
 		}
 	}
 	return json.MarshalIndent(doc, "", "  ")
