@@ -62,6 +62,9 @@ type Server struct {
 	limits   map[string]int64 // body limits of bulk routes, by route template
 	importer addressbook.Importer
 	exporter addressbook.Exporter
+	entities EntityStore   // entities.go
+	reader   EntityReader  // entities_read.go
+	workflow WorkflowStore // workflow.go
 }
 
 // IndexSource gives the current in-memory address index (nil until loaded).
@@ -143,6 +146,10 @@ func (s *Server) routes() {
 	r.Handle("/v1/library/import", s.handle(s.libraryImport)).Methods(http.MethodPost)
 	s.limits["/v1/library/import"] = s.cfg.MaxBatchBytes
 	r.Handle("/v1/library/export", s.handle(s.libraryExport)).Methods(http.MethodGet)
+
+	s.entityRoutes(r)
+	s.entityReadRoutes(r)
+	s.workflowRoutes(r)
 
 	r.NotFoundHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return derrors.New(derrors.NotFound, "no route for %s %s", r.Method, r.URL.Path)
