@@ -92,7 +92,7 @@ CREATE TABLE registration_changes (
     uscc text NOT NULL,
     changed_at timestamptz NOT NULL,
     change text NOT NULL CHECK (change IN ('new', 'change', 'cancel')),
-    outcome text NOT NULL CHECK (outcome IN ('applied', 'stale')),  -- stale: a newer change was applied first
+    outcome text NOT NULL CHECK (outcome IN ('applied', 'stale', 'rejected')),  -- stale: a newer change was applied first
     payload jsonb NOT NULL,
     feed_id bigint NOT NULL,
     received_at timestamptz NOT NULL DEFAULT now(),

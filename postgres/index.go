@@ -145,8 +145,9 @@ type AddressIndex struct {
 	seen     atomic.Int64 // the last library_changes id the index reflects
 	debounce time.Duration
 
-	mu       sync.Mutex
-	reloaded chan struct{} // closed and replaced after every swap, for tests
+	mu        sync.Mutex
+	reloaded  chan struct{} // closed and replaced after every swap, for tests
+	onRefresh atomic.Pointer[func(towns []string)]
 }
 
 // NewAddressIndex returns an index keeper; call Load, then Run.
@@ -214,8 +215,15 @@ func (a *AddressIndex) Refresh(ctx context.Context, codes []string) error {
 	a.swap(cur.WithTowns(towns...))
 	a.seen.Store(last)
 	a.log.Info("address index refreshed", "towns", codes, "duration", time.Since(start).Round(time.Millisecond).String())
+	if fn := a.onRefresh.Load(); fn != nil {
+		(*fn)(codes)
+	}
 	return nil
 }
+
+// OnRefresh sets a function called with the towns after every refresh
+// (not the initial load). It must not block.
+func (a *AddressIndex) OnRefresh(fn func(towns []string)) { a.onRefresh.Store(&fn) }
 
 // Run listens for library changes until ctx ends. When the listening
 // connection is lost it reconnects and reloads everything, since

@@ -1,6 +1,7 @@
 package supervision
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -202,3 +203,5 @@ func mask(s string, head, tail int) string {
 // Beijing is China Standard Time. China keeps no daylight saving time, so a
 // fixed zone is exact and needs no time zone database.
 var Beijing = time.FixedZone("CST", 8*3600)
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -1,0 +1,256 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gridsentry/gridsentry/addressbook"
+	"github.com/gridsentry/gridsentry/supervision"
+)
+
+// LinkScope chooses the entities a link run reads.
+type LinkScope struct {
+	All     bool     // every entity
+	Pending bool     // entities never linked, or whose address changed since
+	Towns   []string // entities linked in these towns, and those no town claims
+}
+
+func (s LinkScope) where() (string, []any) {
+	switch {
+	case s.All:
+		return "true", nil
+	case len(s.Towns) > 0:
+		return "(town_code = ANY($2) OR town_code IS NULL OR linked_at IS NULL)", []any{s.Towns}
+	default:
+		return "linked_at IS NULL", nil
+	}
+}
+
+// LinkStats counts what a link run did.
+type LinkStats struct {
+	Read     int                             `json:"read"`
+	Changed  int                             `json:"changed"`
+	ByStatus map[addressbook.MatchStatus]int `json:"by_status"`
+	Duration time.Duration                   `json:"-"`
+}
+
+// linkChunk is how many entities a link run reads, matches and writes in one
+// transaction: a run cut short keeps its finished chunks.
+const linkChunk = 10_000
+
+// LinkEntities matches the registered address of the entities in scope
+// against ix and writes the links that changed. It works in chunks of
+// entities in USCC order, each in its own transaction, so an interrupted
+// run keeps what it finished and a re-run completes it. A link is written
+// only if the entity is still at the version read, so a concurrent write
+// (which brings its own link) wins. progress, if not nil, gets the number of
+// entities read so far after each chunk.
+func (db *DB) LinkEntities(ctx context.Context, ix *addressbook.Index, scope LinkScope, progress func(read int)) (LinkStats, error) {
+	start := time.Now()
+	stats := LinkStats{ByStatus: map[addressbook.MatchStatus]int{}}
+	if ix == nil {
+		return stats, fmt.Errorf("postgres: link entities: no address index")
+	}
+	cond, extra := scope.where()
+	query := "SELECT " + entityColumns + " FROM entities WHERE uscc > $1 AND " + cond + " ORDER BY uscc LIMIT " + fmt.Sprint(linkChunk)
+	after := ""
+	for {
+		args := append([]any{after}, extra...)
+		rows, _ := db.pool.Query(ctx, query, args...)
+		var recs []supervision.EntityRecord
+		for rows.Next() {
+			rec, err := scanEntity(rows)
+			if err != nil {
+				rows.Close()
+				return stats, translate(err, "read entities to link")
+			}
+			recs = append(recs, rec)
+		}
+		if err := rows.Err(); err != nil {
+			return stats, translate(err, "read entities to link")
+		}
+		if len(recs) == 0 {
+			break
+		}
+		after = string(recs[len(recs)-1].USCC)
+		links := matchAll(ix, recs)
+		var changed [][]any
+		now := time.Now()
+		for i, rec := range recs {
+			stats.ByStatus[links[i].Status]++
+			if rec.LinkedAt != nil && rec.Link.Same(links[i]) {
+				continue
+			}
+			vals, err := linkValues(links[i], now)
+			if err != nil {
+				return stats, err
+			}
+			changed = append(changed, append([]any{string(rec.USCC), rec.Version}, vals...))
+		}
+		if len(changed) > 0 {
+			n, err := db.writeLinks(ctx, changed)
+			if err != nil {
+				return stats, err
+			}
+			stats.Changed += n
+		}
+		stats.Read += len(recs)
+		if progress != nil {
+			progress(stats.Read)
+		}
+		if len(recs) < linkChunk {
+			break
+		}
+	}
+	stats.Duration = time.Since(start)
+	return stats, nil
+}
+
+// matchAll matches the registered addresses of recs on every core.
+func matchAll(ix *addressbook.Index, recs []supervision.EntityRecord) []supervision.Link {
+	out := make([]supervision.Link, len(recs))
+	workers := max(1, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(recs); i += workers {
+				out[i] = supervision.LinkOf(ix.Match(recs[i].AddressText, ""))
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+var linkStageColumns = append([]string{"uscc", "version"}, strings.Split(strings.Join(strings.Fields(linkColumns), ""), ",")...)
+
+// writeLinks writes links (rows of linkStageColumns) of entities still at
+// the version read, and returns how many it wrote.
+func (db *DB) writeLinks(ctx context.Context, rows [][]any) (int, error) {
+	var n int64
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE link_stage ON COMMIT DROP AS
+			SELECT `+strings.Join(linkStageColumns, ", ")+` FROM entities LIMIT 0`); err != nil {
+			return translate(err, "create the link staging table")
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"link_stage"}, linkStageColumns, pgx.CopyFromRows(rows)); err != nil {
+			return translate(err, "stage links")
+		}
+		set := make([]string, 0, len(linkStageColumns)-2)
+		for _, c := range linkStageColumns[2:] {
+			set = append(set, c+" = s."+c)
+		}
+		tag, err := tx.Exec(ctx, "UPDATE entities e SET "+strings.Join(set, ", ")+
+			" FROM link_stage s WHERE e.uscc = s.uscc AND e.version = s.version")
+		if err != nil {
+			return translate(err, "write links")
+		}
+		n = tag.RowsAffected()
+		return nil
+	})
+	return int(n), err
+}
+
+// A Relinker re-links entities when the address library changes: the
+// address index tells it which towns it rebuilt, and it re-matches the
+// entities of those towns (and those no town claims), writing only the
+// links that changed. It also links entities left unlinked (a demo load, a
+// write made while the index was loading).
+type Relinker struct {
+	db      *DB
+	index   *AddressIndex
+	log     *slog.Logger
+	mu      sync.Mutex
+	towns   map[string]bool
+	pending bool
+	wake    chan struct{}
+	done    chan LinkStats // for tests: one value per run, dropped when nobody listens
+}
+
+// NewRelinker returns a relinker over the address index; Run starts it.
+func NewRelinker(db *DB, index *AddressIndex, log *slog.Logger) *Relinker {
+	r := &Relinker{db: db, index: index, log: log, towns: map[string]bool{}, pending: true,
+		wake: make(chan struct{}, 1), done: make(chan LinkStats, 1)}
+	index.OnRefresh(r.townsChanged)
+	return r
+}
+
+func (r *Relinker) townsChanged(codes []string) {
+	r.mu.Lock()
+	for _, c := range codes {
+		r.towns[c] = true
+	}
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Done returns a channel that receives the stats of each finished run.
+func (r *Relinker) Done() <-chan LinkStats { return r.done }
+
+// Run re-links until ctx ends: first the unlinked entities, once the index
+// is loaded, then the towns the index rebuilds. A failed run is retried.
+func (r *Relinker) Run(ctx context.Context) error {
+	retry := time.NewTimer(0)
+	defer retry.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.wake:
+		case <-retry.C:
+		}
+		ix := r.index.Index()
+		if ix == nil {
+			retry.Reset(time.Second)
+			continue
+		}
+		r.mu.Lock()
+		towns := make([]string, 0, len(r.towns))
+		for t := range r.towns {
+			towns = append(towns, t)
+		}
+		pending := r.pending
+		clear(r.towns)
+		r.pending = false
+		r.mu.Unlock()
+		if len(towns) == 0 && !pending {
+			continue
+		}
+		scope := LinkScope{Pending: true, Towns: towns}
+		stats, err := r.db.LinkEntities(ctx, ix, scope, nil)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			r.log.Warn("relink failed; retrying", "towns", towns, "err", err.Error())
+			r.mu.Lock()
+			for _, t := range towns {
+				r.towns[t] = true
+			}
+			r.pending = true
+			r.mu.Unlock()
+			retry.Reset(5 * time.Second)
+			continue
+		}
+		if stats.Read > 0 {
+			r.log.Info("entities relinked", "towns", towns, "read", stats.Read, "changed", stats.Changed,
+				"duration", stats.Duration.Round(time.Millisecond).String())
+		}
+		select {
+		case r.done <- stats:
+		default:
+		}
+	}
+}
