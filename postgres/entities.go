@@ -389,3 +389,38 @@ func (w *EntityWriter) WriteEntities(ctx context.Context, writes []supervision.W
 func (w *EntityWriter) ApplyFeed(ctx context.Context, source string, writes []supervision.Write, report supervision.FeedReport) (supervision.FeedReport, error) {
 	return w.DB.ApplyFeed(ctx, source, writes, report, WriteOptions{Source: "feed", Push: true, Policy: w.Policy})
 }
+
+// An EntityImport writes entities in bulk in one transaction, chunk by
+// chunk: all of them or, on failure or rollback, none. It locks the
+// entities table against other writers (readers go on) for its duration.
+type EntityImport struct {
+	tx  pgx.Tx
+	opt WriteOptions
+}
+
+// BeginEntityImport starts a bulk import of entities.
+func (db *DB) BeginEntityImport(ctx context.Context, opt WriteOptions) (*EntityImport, error) {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return nil, translate(err, "begin entity import")
+	}
+	if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0; SET LOCAL synchronous_commit = off;
+		LOCK TABLE entities IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+		_ = tx.Rollback(ctx)
+		return nil, translate(err, "lock entities for import")
+	}
+	return &EntityImport{tx: tx, opt: opt}, nil
+}
+
+// Write writes one chunk of the import.
+func (im *EntityImport) Write(ctx context.Context, writes []supervision.Write) ([]supervision.WriteResult, error) {
+	return writeEntities(ctx, im.tx, writes, im.opt)
+}
+
+// Commit makes the import visible.
+func (im *EntityImport) Commit(ctx context.Context) error {
+	return translate(im.tx.Commit(ctx), "commit entity import")
+}
+
+// Rollback abandons the import: nothing is written.
+func (im *EntityImport) Rollback(ctx context.Context) error { return im.tx.Rollback(ctx) }

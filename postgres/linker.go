@@ -254,3 +254,14 @@ func (r *Relinker) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// CountEntities counts the entities, or only the unlinked ones.
+func (db *DB) CountEntities(ctx context.Context, unlinkedOnly bool) (int, error) {
+	q := "SELECT count(*) FROM entities"
+	if unlinkedOnly {
+		q += " WHERE linked_at IS NULL"
+	}
+	var n int
+	err := db.pool.QueryRow(ctx, q).Scan(&n)
+	return n, translate(err, "count entities")
+}

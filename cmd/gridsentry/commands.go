@@ -76,6 +76,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.SetOutput(stderr)
 	cfg.registerDatabase(fs)
 	cfg.registerHTTP(fs)
+	cfg.registerPolicy(fs)
 	city := demoFlags(fs)
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -116,6 +117,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	cfg.registerDatabase(fs)
 	cfg.registerHTTP(fs)
+	cfg.registerPolicy(fs)
 	migrate := fs.Bool("migrate", false, "apply pending migrations before serving")
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -145,6 +147,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, stdout io.Writer) error {
+	policy, err := cfg.policy()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (another gridsentry running? choose one with -addr)", cfg.Addr, err)
@@ -181,10 +187,19 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 		}
 		_ = index.Run(ctx)
 	}()
+	// The relinker links what is unlinked once the index is loaded, then
+	// re-links the towns the index rebuilds when the library changes.
+	relinker := postgres.NewRelinker(db, index, log)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = relinker.Run(ctx)
+	}()
 	defer wg.Wait()
 
 	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBatchBytes: cfg.MaxBatchBytes, ShutdownTimeout: cfg.ShutdownTimeout}, db,
-		readiness{db, index}, log, api.WithAddresses(index, db), api.WithLibraryFiles(db, db))
+		readiness{db, index}, log, api.WithAddresses(index, db), api.WithLibraryFiles(db, db),
+		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(db), api.WithWorkflow(db))
 	url := "http://" + ln.Addr().String() + "/"
 	log.Info("serving", "url", url)
 	fmt.Fprintf(stdout, "gridsentry is serving at %s (Ctrl-C to stop)\n", url)

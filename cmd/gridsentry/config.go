@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/gridsentry/gridsentry/supervision"
 )
 
 // config is every setting of the service, from flags with defaults taken
@@ -25,6 +27,43 @@ type config struct {
 	StatementTimeout time.Duration // GRIDSENTRY_STATEMENT_TIMEOUT
 	ShutdownTimeout  time.Duration // GRIDSENTRY_SHUTDOWN_TIMEOUT
 	DBMaxConns       int           // GRIDSENTRY_DB_MAX_CONNS; 0: pgx's default
+	FirstCheckDays   int           // GRIDSENTRY_FIRST_CHECK_DAYS: working days for a new registration's first on-site check
+	ChangeCheckDays  int           // GRIDSENTRY_CHANGE_CHECK_DAYS: working days to check a changed address
+	PermitDays       int           // GRIDSENTRY_PERMIT_DAYS: working days for a department's feedback
+	HolidaysFile     string        // GRIDSENTRY_HOLIDAYS_FILE: public holidays and make-up working days
+}
+
+// registerPolicy adds the task deadline settings.
+func (c *config) registerPolicy(fs *flag.FlagSet) {
+	fs.IntVar(&c.FirstCheckDays, "first-check-days", envInt("GRIDSENTRY_FIRST_CHECK_DAYS", 10),
+		"working days within which a new registration gets its first on-site check (env GRIDSENTRY_FIRST_CHECK_DAYS)")
+	fs.IntVar(&c.ChangeCheckDays, "change-check-days", envInt("GRIDSENTRY_CHANGE_CHECK_DAYS", 10),
+		"working days within which a changed registered address is checked (env GRIDSENTRY_CHANGE_CHECK_DAYS)")
+	fs.IntVar(&c.PermitDays, "permit-days", envInt("GRIDSENTRY_PERMIT_DAYS", 10),
+		"working days within which a department gives feedback on a pushed entity (env GRIDSENTRY_PERMIT_DAYS)")
+	fs.StringVar(&c.HolidaysFile, "holidays-file", env("GRIDSENTRY_HOLIDAYS_FILE", ""),
+		"file of public holidays (2026-10-01) and make-up working days (+2026-09-27), one per line; "+
+			"empty: weekends only (env GRIDSENTRY_HOLIDAYS_FILE)")
+}
+
+// policy returns the task deadlines the config sets.
+func (c *config) policy() (supervision.Policy, error) {
+	p := supervision.Policy{FirstCheckDays: c.FirstCheckDays, ChangeCheckDays: c.ChangeCheckDays, PermitDays: c.PermitDays}
+	for name, v := range map[string]int{"-first-check-days": c.FirstCheckDays, "-change-check-days": c.ChangeCheckDays, "-permit-days": c.PermitDays} {
+		if v < 1 || v > 365 {
+			return p, fmt.Errorf("%s: %d is not between 1 and 365 working days", name, v)
+		}
+	}
+	if c.HolidaysFile != "" {
+		b, err := os.ReadFile(c.HolidaysFile)
+		if err != nil {
+			return p, fmt.Errorf("-holidays-file: %w", err)
+		}
+		if p.Calendar, err = supervision.ParseCalendar(string(b)); err != nil {
+			return p, fmt.Errorf("-holidays-file %s: %w", c.HolidaysFile, err)
+		}
+	}
+	return p, nil
 }
 
 // register adds the flags of the fields a command uses. Each default comes
@@ -85,6 +124,8 @@ func (c *config) logValues() []any {
 		"addr", c.Addr, "log_level", c.LogLevel, "log_format", c.LogFormat,
 		"max_body_bytes", c.MaxBodyBytes, "max_batch_bytes", c.MaxBatchBytes, "statement_timeout", c.StatementTimeout.String(),
 		"shutdown_timeout", c.ShutdownTimeout.String(), "db_max_conns", c.DBMaxConns,
+		"first_check_days", c.FirstCheckDays, "change_check_days", c.ChangeCheckDays, "permit_days", c.PermitDays,
+		"holidays_file", c.HolidaysFile,
 	}
 }
 
@@ -136,7 +177,8 @@ func envDuration(key string, def time.Duration) time.Duration {
 // checkEnv reports the first numeric or duration setting in the environment
 // that does not parse, so a typo stops the command instead of being ignored.
 func checkEnv() error {
-	for _, key := range []string{"GRIDSENTRY_MAX_BODY_BYTES", "GRIDSENTRY_MAX_BATCH_BYTES", "GRIDSENTRY_DB_MAX_CONNS"} {
+	for _, key := range []string{"GRIDSENTRY_MAX_BODY_BYTES", "GRIDSENTRY_MAX_BATCH_BYTES", "GRIDSENTRY_DB_MAX_CONNS",
+		"GRIDSENTRY_FIRST_CHECK_DAYS", "GRIDSENTRY_CHANGE_CHECK_DAYS", "GRIDSENTRY_PERMIT_DAYS"} {
 		if v := env(key, ""); v != "" {
 			if _, err := strconv.Atoi(v); err != nil {
 				return fmt.Errorf("%s=%q is not an integer", key, v)

@@ -45,6 +45,9 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // runImport loads a library file: gridsentry import addresses|buildings|all FILE.
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "entities" {
+		return runImportEntities(ctx, args[1:], stdout, stderr)
+	}
 	var cfg config
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -10,6 +10,8 @@
 //	gridsentry demo --scale demo|city --seed N   load the generated demo city into an empty database
 //	gridsentry cluster start|stop|status|url|createdb   manage the private PostgreSQL cluster
 //	gridsentry import addresses|buildings|all FILE     load a library file (docs/library-formats.md)
+//	gridsentry import entities FILE                    load market entities (NDJSON or CSV)
+//	gridsentry link [-all]                             link market entities to the library
 //	gridsentry export addresses|buildings|all > FILE   write the library in the same formats
 //	gridsentry version                     print the version
 //
@@ -69,7 +71,9 @@ commands:
   demo      load the generated demo city (--scale demo|city --seed N) into an empty database
   cluster   start | stop | status | url | createdb: manage the private PostgreSQL cluster
   demo-cases  typed addresses of the demo city with ground truth, or as validate/vegeta requests
-  import    addresses|buildings|all FILE: load a CSV or GeoJSON file into the standard address library
+  import    addresses|buildings|all FILE: load a CSV or GeoJSON file into the standard address library;
+            entities FILE: load market entities (NDJSON or CSV), linking and pushing them
+  link      link unlinked market entities to the library (-all: re-link every one)
   export    addresses|buildings|all: write the library as CSV or GeoJSON (the format import reads)
   version   print the version
 
@@ -100,6 +104,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runImport(ctx, rest, stdout, stderr)
 	case "export":
 		return runExport(ctx, rest, stdout, stderr)
+	case "link":
+		return runLink(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
