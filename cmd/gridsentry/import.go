@@ -48,6 +48,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(args) > 0 && args[0] == "entities" {
 		return runImportEntities(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && (args[0] == "complaints" || args[0] == "violations") {
+		return runImportRecords(ctx, args[0], args[1:], stdout, stderr)
+	}
 	var cfg config
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
