@@ -381,6 +381,11 @@ func (s *Server) addressByCode(w http.ResponseWriter, r *http.Request) error {
 	if code != current {
 		out["successor"] = current
 	}
+	// Who else is registered there: the clerk's question before accepting
+	// another registration at the address.
+	if out["entities"], err = s.entitiesAt(r.Context(), current); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -229,7 +230,12 @@ func (s *Server) getEntity(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, entityJSONOf(rec))
+	detail, err := s.entityDetail(r.Context(), rec)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, rec.Version))
+	writeJSON(w, http.StatusOK, detail)
 	return nil
 }
 

@@ -55,10 +55,19 @@ func mergeOpenAPI(files fs.FS) ([]byte, error) {
 		}
 		p, _ := part["paths"].(map[string]any)
 		for path, ops := range p {
-			if _, dup := paths[path]; dup {
-				return nil, fmt.Errorf("%s: path %s is defined twice", name, path)
+			have, _ := paths[path].(map[string]any)
+			if have == nil {
+				paths[path] = ops
+				continue
 			}
-			paths[path] = ops
+			// Another file has other operations on the same path.
+			m, _ := ops.(map[string]any)
+			for op, def := range m {
+				if _, dup := have[op]; dup {
+					return nil, fmt.Errorf("%s: %s %s is defined twice", name, op, path)
+				}
+				have[op] = def
+			}
 		}
 		c, _ := part["components"].(map[string]any)
 		for section, defs := range c {

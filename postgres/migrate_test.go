@@ -52,7 +52,9 @@ func TestMigrationsUpDownUp(t *testing.T) {
 	if err := m.Up(ctx, quiet); err != nil {
 		t.Fatalf("up: %v", err)
 	}
-	want := "address_history buildings datasets doorplates grids imports library_changes places roads rooms towns villages"
+	want := "abnormal_listings address_history buildings complaints datasets demo_entity_truth departments doorplates " +
+		"entities entity_versions feeds grids imports inspection_items inspections lead_events leads library_changes " +
+		"places registration_changes roads rooms scope_rules task_events tasks towns villages violations"
 	if got := strings.Join(tables(t, db), " "); got != want {
 		t.Errorf("tables after up = %q, want %q", got, want)
 	}

@@ -65,7 +65,12 @@ func migrateUp(ctx context.Context, db *postgres.DB, log *slog.Logger) error {
 		return err
 	}
 	defer m.Close()
-	return m.Up(ctx, log)
+	if err := m.Up(ctx, log); err != nil {
+		return err
+	}
+	// A database without departments gets the default departments, scope
+	// rules and inspection items; later edits are kept.
+	return db.SeedDefaults(ctx)
 }
 
 // runDev is the embedded default: private cluster, migrations, demo city
@@ -205,6 +210,15 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 	fmt.Fprintf(stdout, "gridsentry is serving at %s (Ctrl-C to stop)\n", url)
 	return srv.Serve(ctx, ln)
 }
+
+// The database serves the API's entity reads and its workflow, entity
+// history included.
+var (
+	_ api.EntityReader  = (*postgres.DB)(nil)
+	_ api.WorkflowStore = (*postgres.DB)(nil)
+	_ api.EntityHistory = (*postgres.DB)(nil)
+	_ api.EntityStore   = (*postgres.EntityWriter)(nil)
+)
 
 // defaultMemoryLimit is the soft memory limit of serve and dev when
 // GOMEMLIMIT is not set.

@@ -1,0 +1,91 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/gridsentry/gridsentry/supervision"
+)
+
+// EntityHistory reads what surrounds one entity: its tasks, inspections,
+// leads and records. The workflow store implements it.
+type EntityHistory interface {
+	EntityTasks(ctx context.Context, uscc supervision.USCC) ([]supervision.Task, error)
+	EntityInspections(ctx context.Context, uscc supervision.USCC, limit int) ([]supervision.InspectionRecord, error)
+	EntityLeads(ctx context.Context, uscc supervision.USCC) ([]supervision.Lead, error)
+	EntityComplaints(ctx context.Context, uscc supervision.USCC) ([]supervision.Complaint, error)
+	EntityViolations(ctx context.Context, uscc supervision.USCC) ([]supervision.Violation, error)
+	EntityAbnormal(ctx context.Context, uscc supervision.USCC) ([]supervision.AbnormalListing, error)
+}
+
+// entityInspectionsShown is how many of an entity's inspections (the
+// latest) GET /v1/entities/{uscc} shows; GET /v1/inspections?uscc= pages
+// through all.
+const entityInspectionsShown = 50
+
+// entityDetailJSON is GET /v1/entities/{uscc}: the entity with its link,
+// and everything the supervision workflow knows about it.
+type entityDetailJSON struct {
+	entityJSON
+	Tasks       []taskJSON       `json:"tasks"`
+	Inspections []inspectionJSON `json:"inspections"`
+	Leads       []leadJSON       `json:"leads"`
+	Complaints  []complaintJSON  `json:"complaints"`
+	Violations  []violationJSON  `json:"violations"`
+	Abnormal    []abnormalJSON   `json:"abnormal"`
+}
+
+// entityDetail adds the workflow's records to an entity. Without a
+// workflow store it returns the entity alone.
+func (s *Server) entityDetail(ctx context.Context, rec supervision.EntityRecord) (any, error) {
+	h, ok := s.workflow.(EntityHistory)
+	if !ok {
+		return entityJSONOf(rec), nil
+	}
+	out := entityDetailJSON{entityJSON: entityJSONOf(rec), Tasks: []taskJSON{}, Inspections: []inspectionJSON{},
+		Leads: []leadJSON{}, Complaints: []complaintJSON{}, Violations: []violationJSON{}, Abnormal: []abnormalJSON{}}
+	now := time.Now()
+	tasks, err := h.EntityTasks(ctx, rec.USCC)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tasks {
+		out.Tasks = append(out.Tasks, toTaskJSON(t, now))
+	}
+	inspections, err := h.EntityInspections(ctx, rec.USCC, entityInspectionsShown)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range inspections {
+		out.Inspections = append(out.Inspections, toInspectionJSON(in))
+	}
+	leads, err := h.EntityLeads(ctx, rec.USCC)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range leads {
+		out.Leads = append(out.Leads, toLeadJSON(l))
+	}
+	complaints, err := h.EntityComplaints(ctx, rec.USCC)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range complaints {
+		out.Complaints = append(out.Complaints, toComplaintJSON(c))
+	}
+	violations, err := h.EntityViolations(ctx, rec.USCC)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range violations {
+		out.Violations = append(out.Violations, toViolationJSON(v))
+	}
+	abnormal, err := h.EntityAbnormal(ctx, rec.USCC)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range abnormal {
+		out.Abnormal = append(out.Abnormal, toAbnormalJSON(a))
+	}
+	return out, nil
+}
