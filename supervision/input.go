@@ -114,4 +114,6 @@ func (in EntityInput) Entity(now time.Time) (e Entity, err error) {
 
 // Cancellation reports whether the entity came from a cancel change that
 // names only the code: the stored entity gives the rest.
-func (in EntityInput) Cancellation() bool { return in.Change == "cancel" && strings.TrimSpace(in.Name) == "" }
+func (in EntityInput) Cancellation() bool {
+	return in.Change == "cancel" && strings.TrimSpace(in.Name) == ""
+}
