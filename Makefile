@@ -14,7 +14,7 @@ BIN := bin/gridsentry
 # The binary reads GRIDSENTRY_DATA_DIR too, so make and gridsentry agree on the cluster.
 PGDIR := $(or $(GRIDSENTRY_DATA_DIR),var/pg)
 
-.PHONY: deps build run test lint stop clean clean-data bench bench-city bench-addresses
+.PHONY: deps build run test lint stop clean clean-data bench bench-city bench-addresses bench-entities
 
 deps:
 	scripts/install-deps.sh
@@ -47,6 +47,7 @@ bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./addressbook/
 	$(GO) test -count=1 -v -run TestAccuracy ./addressbook/ | sed -n '/kind/,/existing/p'
 	scripts/bench-load.sh demo
+	scripts/bench-entities.sh demo
 
 bench-addresses: deps build
 	scripts/bench-addresses.sh city
@@ -54,6 +55,12 @@ bench-addresses: deps build
 bench-city: deps build
 	$(BIN) cluster start >/dev/null
 	scripts/bench-load.sh city
+
+# bench-entities links, measures and re-imports the 2M entities of the city
+# scale loaded by bench-city.
+bench-entities: deps build
+	$(BIN) cluster start >/dev/null
+	scripts/bench-entities.sh city
 
 lint:
 	@files=$$(git ls-files -co --exclude-standard '*.go' 2>/dev/null || find . -name '*.go' -not -path './var/*' -not -path './bin/*'); \

@@ -38,7 +38,8 @@ type entityDetailJSON struct {
 // entityDetail adds the workflow's records to an entity. Without a
 // workflow store it returns the entity alone.
 func (s *Server) entityDetail(ctx context.Context, rec supervision.EntityRecord) (any, error) {
-	h, ok := s.workflow.(EntityHistory)
+	w, _ := s.workflow.(workflow)
+	h, ok := w.WorkflowStore.(EntityHistory)
 	if !ok {
 		return entityJSONOf(rec), nil
 	}
