@@ -20,7 +20,7 @@ func entityCity(t *testing.T) (string, *postgres.DB, string) {
 	t.Helper()
 	ts, db, ix := addressCity(t)
 	srv := api.New(api.Config{}, db, db, slog.New(slog.DiscardHandler), api.WithAddresses(ix, db),
-		api.WithEntities(&postgres.EntityWriter{DB: db}), api.WithEntityReader(db))
+		api.WithEntities(&postgres.EntityWriter{DB: db}), api.WithEntityReader(db), api.WithWorkflow(db))
 	ts.Config.Handler = srv.Handler()
 	var address string
 	err := db.Pool().QueryRow(context.Background(), `
@@ -93,6 +93,24 @@ func TestPutEntity(t *testing.T) {
 	if res.Version != 1 || len(res.Tasks) != 2 || res.Entity.Kind != "enterprise" || res.Entity.Link.Status != "matched" ||
 		res.Entity.Link.Level != "room" || res.Entity.Link.GridCode == "" || res.Entity.Phone != "138****5678" {
 		t.Errorf("create: %s", b)
+	}
+
+	// The entity page shows the tasks the write pushed.
+	code, b, h := get(t, base+"/v1/entities/"+u)
+	var detail struct {
+		Tasks []struct {
+			ID       int64  `json:"id"`
+			Kind     string `json:"kind"`
+			Assignee string `json:"assignee"`
+		} `json:"tasks"`
+		Inspections []any `json:"inspections"`
+	}
+	if err := json.Unmarshal(b, &detail); err != nil || code != http.StatusOK {
+		t.Fatalf("GET entity: %d %s", code, b)
+	}
+	if len(detail.Tasks) != 2 || detail.Tasks[0].Assignee != "amr_food" || detail.Tasks[1].Kind != "first_check" ||
+		detail.Inspections == nil || h.Get("ETag") != `"1"` {
+		t.Errorf("GET entity: tasks %+v, inspections %v, ETag %q", detail.Tasks, detail.Inspections, h.Get("ETag"))
 	}
 
 	tests := []struct {
