@@ -303,3 +303,57 @@ func TestLinkEntitiesAndRelink(t *testing.T) {
 		t.Errorf("re-link of an unchanged library: %+v, want nothing changed", again)
 	}
 }
+
+// TestRelinkOnLibraryChange changes the library under a running index and
+// relinker: the entity whose room changed is re-linked, the entities of
+// other towns are not touched.
+func TestRelinkOnLibraryChange(t *testing.T) {
+	f := newEntityFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := f.entity(t, 31, time.Date(2026, 11, 2, 9, 0, 0, 0, supervision.Beijing))
+	f.write(t, e)
+	relinker := postgres.NewRelinker(f.db, f.index, slog.New(slog.DiscardHandler))
+	go f.index.Run(ctx)
+	go relinker.Run(ctx)
+	wait := func(what string) postgres.LinkStats {
+		t.Helper()
+		select {
+		case s := <-relinker.Done():
+			return s
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("no relink run after %s", what)
+		}
+		return postgres.LinkStats{}
+	}
+	first := wait("start") // the demo's entities, unlinked until now
+	if first.Read == 0 {
+		t.Fatalf("the first run linked nothing: %+v", first)
+	}
+	var changedAt time.Time
+	if err := f.db.Pool().QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&changedAt); err != nil {
+		t.Fatal(err)
+	}
+	// The room is renamed: the registered text no longer names a room.
+	if _, err := f.db.Pool().Exec(ctx, `UPDATE rooms SET label = label || '9' WHERE code = $1`, f.room); err != nil {
+		t.Fatal(err)
+	}
+	var s postgres.LinkStats
+	for s.Changed == 0 {
+		s = wait("the library change")
+	}
+	var status, code string
+	if err := f.db.Pool().QueryRow(ctx, `SELECT link_status, coalesce(address_code, '') FROM entities WHERE uscc = $1`,
+		string(e.USCC)).Scan(&status, &code); err != nil {
+		t.Fatal(err)
+	}
+	if status == "matched" && code == f.room {
+		t.Errorf("the entity is still linked to the renamed room %s", f.room)
+	}
+	if n := f.count(t, `SELECT count(*) FROM entities WHERE town_code <> $1 AND linked_at >= $2`, f.town, changedAt); n != 0 {
+		t.Errorf("%d entities of other towns were re-linked", n)
+	}
+	if n := f.count(t, `SELECT count(*) FROM entities WHERE town_code = $1`, f.town); s.Read > n+f.count(t, `SELECT count(*) FROM entities WHERE town_code IS NULL`) {
+		t.Errorf("the relink read %d entities, more than the town's %d and the unclaimed ones", s.Read, n)
+	}
+}
