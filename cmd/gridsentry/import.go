@@ -112,17 +112,11 @@ flags:`)
 		return err
 	}
 	defer in.Close()
-	var rejects *json.Encoder
-	if *report != "" {
-		f, err := os.Create(*report)
-		if err != nil {
-			return fmt.Errorf("-report: %w", err)
-		}
-		defer f.Close()
-		bw := bufio.NewWriter(f)
-		defer bw.Flush()
-		rejects = json.NewEncoder(bw)
+	rejects, closeReport, err := openReport(*report)
+	if err != nil {
+		return err
 	}
+	defer closeReport()
 
 	db, err := openDatabase(ctx, &cfg, log, stderr)
 	if err != nil {
@@ -130,13 +124,7 @@ flags:`)
 	}
 	defer db.Close()
 
-	bar := progressbar.NewOptions64(size,
-		progressbar.OptionSetWriter(stderr),
-		progressbar.OptionSetDescription("reading "+filepath.Base(pos[1])),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
-	)
+	bar := byteBar(stderr, size, "reading "+filepath.Base(pos[1]))
 	rd, err := addressbook.NewReader(io.TeeReader(in, bar), opt)
 	if err != nil {
 		return fmt.Errorf("import %s: %w", pos[1], err)
@@ -325,4 +313,30 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// openReport opens the -report file of rejected rows as NDJSON; with no
+// path it returns a nil encoder. close flushes and closes it.
+func openReport(path string) (enc *json.Encoder, close func(), err error) {
+	if path == "" {
+		return nil, func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-report: %w", err)
+	}
+	bw := bufio.NewWriter(f)
+	return json.NewEncoder(bw), func() { _ = bw.Flush(); _ = f.Close() }, nil
+}
+
+// byteBar is the progress bar of reading a file of size bytes (-1:
+// unknown).
+func byteBar(w io.Writer, size int64, what string) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(size,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+	)
 }

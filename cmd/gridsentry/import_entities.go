@@ -9,7 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
+	"log/slog"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -85,41 +85,19 @@ flags:`)
 		return err
 	}
 	defer in.Close()
-	var rejects *json.Encoder
-	if *report != "" {
-		f, err := os.Create(*report)
-		if err != nil {
-			return fmt.Errorf("-report: %w", err)
-		}
-		defer f.Close()
-		bw := bufio.NewWriter(f)
-		defer bw.Flush()
-		rejects = json.NewEncoder(bw)
-	}
-
-	db, err := openDatabase(ctx, &cfg, log, stderr)
+	rejects, closeReport, err := openReport(*report)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if err := db.Ready(ctx); err != nil {
-		return err
-	}
+	defer closeReport()
+
 	start := time.Now()
-	fmt.Fprintln(stderr, "building the address index from the library...")
-	index := postgres.NewAddressIndex(db, log)
-	if err := index.Load(ctx); err != nil {
+	db, ix, err := openWithIndex(ctx, &cfg, log, stderr)
+	if err != nil {
 		return fmt.Errorf("import entities: %w", err)
 	}
-	ix := index.Index()
-
-	bar := progressbar.NewOptions64(size,
-		progressbar.OptionSetWriter(stderr),
-		progressbar.OptionSetDescription("importing "+filepath.Base(name)),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
-	)
+	defer db.Close()
+	bar := byteBar(stderr, size, "importing "+filepath.Base(name))
 	lines, err := newEntityLines(io.TeeReader(in, bar), csvInput)
 	if err != nil {
 		return &exitError{code: 1, err: fmt.Errorf("import entities %s: %w", name, err)}
@@ -421,20 +399,12 @@ flags:`)
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, &cfg, log, stderr)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.Ready(ctx); err != nil {
-		return err
-	}
 	start := time.Now()
-	fmt.Fprintln(stderr, "building the address index from the library...")
-	index := postgres.NewAddressIndex(db, log)
-	if err := index.Load(ctx); err != nil {
+	db, ix, err := openWithIndex(ctx, &cfg, log, stderr)
+	if err != nil {
 		return fmt.Errorf("link: %w", err)
 	}
+	defer db.Close()
 	built := time.Since(start)
 	total, err := db.CountEntities(ctx, !*all)
 	if err != nil {
@@ -448,7 +418,7 @@ flags:`)
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
 	)
-	stats, err := db.LinkEntities(ctx, index.Index(), postgres.LinkScope{All: *all, Pending: !*all}, func(n int) { _ = bar.Set(n) })
+	stats, err := db.LinkEntities(ctx, ix, postgres.LinkScope{All: *all, Pending: !*all}, func(n int) { _ = bar.Set(n) })
 	_ = bar.Finish()
 	if err != nil {
 		return fmt.Errorf("link: %w (the finished chunks are kept; run again to complete)", err)
@@ -458,4 +428,24 @@ flags:`)
 		stats.Read, stats.Duration.Round(100*time.Millisecond), rate, built.Round(100*time.Millisecond), stats.Changed,
 		stats.ByStatus[addressbook.Matched], stats.ByStatus[addressbook.Ambiguous], stats.ByStatus[addressbook.NotFound], stats.ByStatus[addressbook.Invalid])
 	return nil
+}
+
+// openWithIndex opens the database, checks that it is migrated, and builds
+// the address index from its library.
+func openWithIndex(ctx context.Context, cfg *config, log *slog.Logger, stderr io.Writer) (*postgres.DB, *addressbook.Index, error) {
+	db, err := openDatabase(ctx, cfg, log, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := db.Ready(ctx); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	fmt.Fprintln(stderr, "building the address index from the library...")
+	index := postgres.NewAddressIndex(db, log)
+	if err := index.Load(ctx); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, index.Index(), nil
 }
