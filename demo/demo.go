@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/paulmach/orb"
 
 	"github.com/gridsentry/gridsentry/addressbook"
+	"github.com/gridsentry/gridsentry/supervision"
 )
 
 // Scale is the size of the generated city.
@@ -35,6 +37,25 @@ func ParseScale(s string) (Scale, error) {
 type Config struct {
 	Scale Scale
 	Seed  int64
+	// Until is the day the city's history runs up to: entities are
+	// registered before it, and inspections, tasks, leads and records fill
+	// the two years before it. Only its day in Beijing time counts. It is
+	// part of what makes the city: loading "today's" city gives another
+	// history tomorrow. Zero means DefaultUntil.
+	Until time.Time
+	// LibraryOnly leaves out the market entities and their history, for
+	// tools that need the address library only. The library is the same.
+	LibraryOnly bool
+}
+
+// until returns the start of the day of Until in Beijing time, or
+// DefaultUntil.
+func (c Config) until() time.Time {
+	if c.Until.IsZero() {
+		return DefaultUntil
+	}
+	t := c.Until.In(supervision.Beijing)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, supervision.Beijing)
 }
 
 // Sink receives the generated city. Divisions is called once, first; then
@@ -53,8 +74,13 @@ type Divisions struct {
 	Grids    []addressbook.Grid
 }
 
-// TownContents is the standard address library of one town. Building and
-// place IDs are unique across the city, counted from 1 in town-code order.
+// TownContents is the standard address library of one town, its market
+// entities with the truth about their registered addresses, and two years
+// of their supervision. Building, place, inspection, task, lead, complaint
+// and violation IDs are unique across the city, counted from 1 in
+// town-code order; a task event names its task, a lead event is part of
+// its lead. Entities are not linked: linking them is the service's job,
+// which EntityTruth measures.
 type TownContents struct {
 	TownCode   string
 	Roads      []addressbook.Road
@@ -62,11 +88,31 @@ type TownContents struct {
 	Places     []addressbook.Place
 	Buildings  []addressbook.Building
 	Rooms      []addressbook.Room
+
+	Entities         []supervision.Entity
+	EntityTruth      []EntityTruth // one per entity, in the same order
+	Inspections      []Inspection
+	Tasks            []supervision.Task
+	TaskEvents       []TaskEvent
+	Leads            []Lead
+	Complaints       []supervision.Complaint
+	Violations       []supervision.Violation
+	AbnormalListings []supervision.AbnormalListing
 }
 
 // Totals counts what a city holds.
 type Totals struct {
 	Towns, Villages, Grids, Roads, Doorplates, Places, Buildings, Rooms int
+
+	Entities, Inspections, Tasks, TaskEvents, Leads, LeadEvents, Complaints, Violations, AbnormalListings int
+}
+
+// Rows returns the rows a loader writes for the city: one per item counted,
+// and the ground truth of each entity.
+func (t Totals) Rows() int {
+	return t.Towns + t.Villages + t.Grids + t.Roads + t.Doorplates + t.Places + t.Buildings + t.Rooms +
+		2*t.Entities + t.Inspections + t.Tasks + t.TaskEvents + t.Leads + t.LeadEvents + t.Complaints +
+		t.Violations + t.AbnormalListings
 }
 
 func (t *Totals) addContents(c *TownContents) {
@@ -75,6 +121,17 @@ func (t *Totals) addContents(c *TownContents) {
 	t.Places += len(c.Places)
 	t.Buildings += len(c.Buildings)
 	t.Rooms += len(c.Rooms)
+	t.Entities += len(c.Entities)
+	t.Inspections += len(c.Inspections)
+	t.Tasks += len(c.Tasks)
+	t.TaskEvents += len(c.TaskEvents)
+	t.Leads += len(c.Leads)
+	for _, l := range c.Leads {
+		t.LeadEvents += len(l.History)
+	}
+	t.Complaints += len(c.Complaints)
+	t.Violations += len(c.Violations)
+	t.AbnormalListings += len(c.AbnormalListings)
 }
 
 // Plan returns the totals to expect from Generate(cfg), without generating:
@@ -88,6 +145,9 @@ func Plan(cfg Config) Totals {
 		return Totals{}
 	}
 	t := sp.expect
+	if cfg.LibraryOnly {
+		t = Totals{Roads: t.Roads, Doorplates: t.Doorplates, Places: t.Places, Buildings: t.Buildings, Rooms: t.Rooms}
+	}
 	t.Towns = len(ref.Towns)
 	for i, counts := range gridCounts(cfg, ref) {
 		t.Villages += len(ref.Towns[i].Villages)
@@ -116,8 +176,9 @@ func Outline() (orb.Polygon, error) {
 //
 // The city is built in stages, each drawing random numbers from its own
 // stream (see newRand): divisions (towns, villages, grids), then per town the
-// street grid, blocks and plots (doorplates, buildings, rooms, places). A
-// later stage can be added without changing what the earlier ones produce.
+// street grid, blocks and plots (doorplates, buildings, rooms, places), then
+// the market entities and their history. A later stage can be added without
+// changing what the earlier ones produce.
 func Generate(ctx context.Context, cfg Config, sink Sink) (Totals, error) {
 	var totals Totals
 	if _, ok := scales[cfg.Scale]; !ok {
@@ -169,6 +230,9 @@ func Generate(ctx context.Context, cfg Config, sink Sink) (Totals, error) {
 			go func() {
 				defer running.Done()
 				c, err := generateTown(ctx, cfg, td)
+				if err == nil && !cfg.LibraryOnly {
+					err = addEntities(ctx, cfg, div, i, c)
+				}
 				results[i] <- result{c, err}
 			}()
 		}
@@ -178,7 +242,7 @@ func Generate(ctx context.Context, cfg Config, sink Sink) (Totals, error) {
 		wg.Wait()
 	}()
 
-	var buildingBase, placeBase int64
+	var base idBase
 	for i := range towns {
 		var res result
 		select {
@@ -190,9 +254,7 @@ func Generate(ctx context.Context, cfg Config, sink Sink) (Totals, error) {
 			return totals, fmt.Errorf("demo: town %s: %w", towns[i].ref.Code, res.err)
 		}
 		c := res.c
-		renumber(c, buildingBase, placeBase)
-		buildingBase += int64(len(c.Buildings))
-		placeBase += int64(len(c.Places))
+		renumber(c, &base)
 		if err := sink.Contents(ctx, c); err != nil {
 			return totals, err
 		}
@@ -202,22 +264,73 @@ func Generate(ctx context.Context, cfg Config, sink Sink) (Totals, error) {
 	return totals, nil
 }
 
-// renumber shifts the town-local building and place IDs of c to city-wide
-// ones.
-func renumber(c *TownContents, buildingBase, placeBase int64) {
+// idBase holds the IDs the towns before have taken.
+type idBase struct {
+	building, place, inspection, task, lead, complaint, violation int64
+}
+
+// renumber shifts the town-local IDs of c to city-wide ones, and advances
+// base past them.
+func renumber(c *TownContents, base *idBase) {
+	shift := func(id *int64, by int64) {
+		if *id != 0 {
+			*id += by
+		}
+	}
 	for i := range c.Places {
-		c.Places[i].ID += placeBase
+		c.Places[i].ID += base.place
 	}
 	for i := range c.Buildings {
 		b := &c.Buildings[i]
-		b.ID += buildingBase
-		if b.PlaceID != 0 {
-			b.PlaceID += placeBase
-		}
+		b.ID += base.building
+		shift(&b.PlaceID, base.place)
 	}
 	for i := range c.Rooms {
-		c.Rooms[i].BuildingID += buildingBase
+		c.Rooms[i].BuildingID += base.building
 	}
+	for i := range c.EntityTruth {
+		shift(&c.EntityTruth[i].TrueBuildingID, base.building)
+	}
+	for i := range c.Inspections {
+		in := &c.Inspections[i]
+		in.ID += base.inspection
+		shift(&in.BuildingID, base.building)
+		for k := range in.TaskIDs {
+			in.TaskIDs[k] += base.task
+		}
+	}
+	for i := range c.Tasks {
+		t := &c.Tasks[i]
+		t.ID += base.task
+		shift(&t.BuildingID, base.building)
+		if t.InspectionID != nil {
+			*t.InspectionID += base.inspection
+		}
+	}
+	for i := range c.TaskEvents {
+		c.TaskEvents[i].TaskID += base.task
+	}
+	for i := range c.Leads {
+		l := &c.Leads[i]
+		l.ID += base.lead
+		if l.InspectionID != nil {
+			*l.InspectionID += base.inspection
+		}
+	}
+	for i := range c.Complaints {
+		c.Complaints[i].ID += base.complaint
+		shift(&c.Complaints[i].Link.BuildingID, base.building)
+	}
+	for i := range c.Violations {
+		c.Violations[i].ID += base.violation
+	}
+	base.building += int64(len(c.Buildings))
+	base.place += int64(len(c.Places))
+	base.inspection += int64(len(c.Inspections))
+	base.task += int64(len(c.Tasks))
+	base.lead += int64(len(c.Leads))
+	base.complaint += int64(len(c.Complaints))
+	base.violation += int64(len(c.Violations))
 }
 
 // parallel runs fn(0) ... fn(n-1) on GOMAXPROCS goroutines and returns the

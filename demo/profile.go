@@ -102,7 +102,11 @@ type scaleParams struct {
 
 var scales = map[Scale]scaleParams{
 	ScaleDemo: {doorplates: 30_000, gridsPerVil: 2,
-		expect: Totals{Roads: 3_700, Doorplates: 26_300, Places: 1_200, Buildings: 33_400, Rooms: 247_000}},
+		expect: Totals{Roads: 3_700, Doorplates: 26_300, Places: 1_200, Buildings: 33_400, Rooms: 247_000,
+			Entities: 64_100, Inspections: 177_500, Tasks: 30_700, TaskEvents: 97_300, Leads: 3_400, LeadEvents: 11_500,
+			Complaints: 6_300, Violations: 1_900, AbnormalListings: 3_400}},
 	ScaleCity: {doorplates: 960_000, gridsPerVil: 5,
-		expect: Totals{Roads: 30_000, Doorplates: 960_000, Places: 10_600, Buildings: 1_019_000, Rooms: 6_725_000}},
+		expect: Totals{Roads: 30_000, Doorplates: 960_000, Places: 10_600, Buildings: 1_019_000, Rooms: 6_725_000,
+			Entities: 1_995_000, Inspections: 9_680_000, Tasks: 978_000, TaskEvents: 3_125_000, Leads: 188_000,
+			LeadEvents: 642_000, Complaints: 218_000, Violations: 71_700, AbnormalListings: 111_700}},
 }
