@@ -358,5 +358,19 @@ func Simplify(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	return string(toSimplified([]rune(norm.NFKC.String(s))))
+	rs := []rune(s)
+	quick := true
+	for i, r := range rs {
+		switch {
+		case nfkcStable(r):
+		case r >= 0xFF01 && r <= 0xFF5E || r == 0x3000:
+			rs[i] = foldWidth(r)
+		default:
+			quick = false
+		}
+	}
+	if !quick {
+		rs = []rune(norm.NFKC.String(s))
+	}
+	return string(toSimplified(rs))
 }

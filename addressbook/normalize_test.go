@@ -108,3 +108,16 @@ func TestParseNormalizesLikeNormalize(t *testing.T) {
 		}
 	}
 }
+
+func TestSimplify(t *testing.T) {
+	for in, want := range map[string]string{
+		"餐飲服務（不含ＫＴＶ）": "餐饮服务(不含KTV)",
+		"日用百货销售；五金":   "日用百货销售;五金",
+		"ｍ²　面积":       "m2 面积", // outside the quick path: NFKC
+		"bad\xffbyte": "bad\uFFFDbyte",
+	} {
+		if got := Simplify(in); got != want {
+			t.Errorf("Simplify(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gridsentry/gridsentry/api"
-	"github.com/gridsentry/gridsentry/demo"
 	"github.com/gridsentry/gridsentry/postgres"
 	"github.com/gridsentry/gridsentry/postgres/pgtest"
 )
@@ -55,12 +54,9 @@ func (r addressResult) hasIssue(code string) bool {
 // listening for library changes.
 func addressCity(t *testing.T) (*httptest.Server, *postgres.DB, *postgres.AddressIndex) {
 	t.Helper()
-	db := pgtest.New(t)
+	db := pgtest.Demo(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	if _, err := db.LoadDemo(ctx, demo.Config{Scale: demo.ScaleDemo, Seed: 1}, nil); err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.DiscardHandler)
 	ix := postgres.NewAddressIndex(db, log)
 	if err := ix.Load(ctx); err != nil {

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -12,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/gridsentry/gridsentry/api"
-	"github.com/gridsentry/gridsentry/demo"
 	"github.com/gridsentry/gridsentry/postgres/pgtest"
 )
 
@@ -41,10 +39,7 @@ func post(t *testing.T, url, contentType string, body []byte) (int, []byte) {
 }
 
 func TestLibraryImportExport(t *testing.T) {
-	db := pgtest.New(t)
-	if _, err := db.LoadDemo(context.Background(), demo.Config{Scale: demo.ScaleDemo, Seed: 1}, nil); err != nil {
-		t.Fatalf("load demo: %v", err)
-	}
+	db := pgtest.Demo(t)
 	srv := api.New(api.Config{MaxBatchBytes: 8 << 20}, db, db, slog.New(slog.DiscardHandler), api.WithLibraryFiles(db, db))
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

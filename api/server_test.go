@@ -22,10 +22,7 @@ import (
 // demoCity returns a test server over a fresh database holding the demo city.
 func demoCity(t *testing.T) (*httptest.Server, *postgres.DB) {
 	t.Helper()
-	db := pgtest.New(t)
-	if _, err := db.LoadDemo(context.Background(), demo.Config{Scale: demo.ScaleDemo, Seed: 1}, nil); err != nil {
-		t.Fatalf("load demo: %v", err)
-	}
+	db := pgtest.Demo(t)
 	srv := api.New(api.Config{MaxBodyBytes: 1 << 10}, db, db, slog.New(slog.DiscardHandler))
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

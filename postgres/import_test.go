@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gridsentry/gridsentry/addressbook"
-	"github.com/gridsentry/gridsentry/demo"
 	"github.com/gridsentry/gridsentry/derrors"
 	"github.com/gridsentry/gridsentry/postgres"
 	"github.com/gridsentry/gridsentry/postgres/pgtest"
@@ -22,11 +21,7 @@ import (
 // demoLibrary returns a fresh database holding the demo city.
 func demoLibrary(t *testing.T) *postgres.DB {
 	t.Helper()
-	db := pgtest.New(t)
-	if _, err := db.LoadDemo(context.Background(), demo.Config{Scale: demo.ScaleDemo, Seed: 1}, nil); err != nil {
-		t.Fatalf("load demo: %v", err)
-	}
-	return db
+	return pgtest.Demo(t)
 }
 
 // export writes the records of kind (of one town, or all) in format.

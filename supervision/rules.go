@@ -56,20 +56,20 @@ func DefaultDepartments() []Department {
 // data: the database holds the editable copy, seeded from these.
 func DefaultRules() []ScopeRule {
 	return []ScopeRule{
-		{"amr_food", []string{"食品销售", "预包装食品", "散装食品", "餐饮", "小吃", "饮品", "食品生产"}},
+		{"amr_food", []string{"食品销售", "食品经营", "预包装食品", "散装食品", "餐饮", "小吃", "饮品", "食品生产"}},
 		{"amr_drug", []string{"药品零售", "医疗器械", "特种设备"}},
 		{"emergency", []string{"危险化学品", "烟花爆竹"}},
 		{"tobacco", []string{"卷烟", "烟草", "雪茄"}},
 		{"culture", []string{"上网服务", "网吧", "歌舞", "娱乐", "游艺", "营业性演出"}},
 		{"publishing", []string{"出版物", "印刷"}},
 		{"police", []string{"旅馆", "住宿", "民宿", "保安服务"}},
-		{"transport", []string{"道路货运", "道路客运", "机动车维修"}},
+		{"transport", []string{"道路货运", "道路货物运输", "道路客运", "道路旅客运输", "机动车维修"}},
 		{"education", []string{"学科培训"}},
 		{"hrss", []string{"职业技能培训", "人力资源服务", "职业中介", "劳务派遣"}},
 		{"health", []string{"诊所", "门诊", "医疗", "美容美发", "公共浴室", "托育"}},
 		{"commerce", []string{"再生资源回收", "成品油"}},
 		{"urban", []string{"瓶装燃气"}},
-		{"housing", []string{"建筑施工", "房地产经纪"}},
+		{"housing", []string{"建筑施工", "建设工程施工", "房地产经纪"}},
 		{"agriculture", []string{"农药", "兽药", "种子", "动物诊疗"}},
 		{"environment", []string{"排污", "危险废物"}},
 		{"civil", []string{"养老"}},
@@ -117,13 +117,31 @@ type Routing struct {
 // 危险化学品）" goes nowhere, "除烟花爆竹外的日用百货" neither. Traditional
 // characters and full-width forms are normalized first.
 func Route(rules []ScopeRule, scope string) []Routing {
-	text := []rune(addressbook.Simplify(scope))
+	text := addressbook.Simplify(scope)
 	negated := negatedSpans(text)
+	// Index the keywords by their first character and scan the text once.
+	type ref struct{ rule, kw int }
+	byFirst := map[rune][]ref{}
+	for i, r := range rules {
+		for j, k := range r.Keywords {
+			if first, _ := utf8.DecodeRuneInString(k); k != "" {
+				byFirst[first] = append(byFirst[first], ref{i, j})
+			}
+		}
+	}
+	found := map[ref]bool{}
+	for at, c := range text {
+		for _, x := range byFirst[c] {
+			if !found[x] && strings.HasPrefix(text[at:], rules[x.rule].Keywords[x.kw]) && !inSpans(at, negated) {
+				found[x] = true
+			}
+		}
+	}
 	var out []Routing
-	for _, r := range rules {
+	for i, r := range rules {
 		var hits []string
-		for _, k := range r.Keywords {
-			if occursOutside(text, []rune(k), negated) && !slices.Contains(hits, k) {
+		for j, k := range r.Keywords {
+			if found[ref{i, j}] && !slices.Contains(hits, k) {
 				hits = append(hits, k)
 			}
 		}
@@ -139,8 +157,18 @@ func Route(rules []ScopeRule, scope string) []Routing {
 	return out
 }
 
-// negationPrefixes open a span that runs to the end of the clause.
-var negationPrefixes = []string{"不含", "不包含", "不包括", "不涉及", "不得从事", "不从事", "不经营", "不得经营", "禁止"}
+func inSpans(at int, spans [][2]int) bool {
+	for _, s := range spans {
+		if at >= s[0] && at < s[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// negationPrefixes open a span that runs to the end of the clause: 不含…,
+// and a bracketed 非… as in 养生保健服务（非医疗）.
+var negationPrefixes = []string{"不含", "不包含", "不包括", "不涉及", "不得从事", "不从事", "不经营", "不得经营", "禁止", "(非"}
 
 // clauseEnd reports whether r ends a clause of a business scope. The
 // enumeration comma 、 does not: 不含危险化学品、烟花爆竹 negates both.
@@ -152,67 +180,43 @@ func clauseEnd(r rune) bool {
 	return false
 }
 
-// negatedSpans returns [start, end) rune ranges of text under a negation.
-func negatedSpans(text []rune) [][2]int {
-	var spans [][2]int
-	for i := 0; i < len(text); i++ {
-		if text[i] == '除' {
-			// 除X外: X up to the next 外 in the same clause.
-			for j := i + 1; j < len(text) && j-i <= 60 && !clauseEnd(text[j]); j++ {
-				if text[j] == '外' {
-					spans = append(spans, [2]int{i + 1, j})
-					break
-				}
-			}
-			continue
+// clauseEndAt returns the byte offset of the end of the clause that goes
+// on at byte i of text, at most limit bytes on (limit < 0: no limit).
+func clauseEndAt(text string, i, limit int) int {
+	for j, r := range text[i:] {
+		if clauseEnd(r) || limit >= 0 && j > limit {
+			return i + j
 		}
-		for _, p := range negationPrefixes {
-			pr := []rune(p)
-			if hasAt(text, pr, i) {
-				j := i + len(pr)
-				for j < len(text) && !clauseEnd(text[j]) {
-					j++
-				}
-				spans = append(spans, [2]int{i + len(pr), j})
+	}
+	return len(text)
+}
+
+// negatedSpans returns [start, end) byte ranges of text under a negation.
+func negatedSpans(text string) [][2]int {
+	var spans [][2]int
+	for _, p := range negationPrefixes {
+		for off := 0; ; {
+			i := strings.Index(text[off:], p)
+			if i < 0 {
 				break
 			}
+			start := off + i + len(p)
+			spans = append(spans, [2]int{start, clauseEndAt(text, start, -1)})
+			off = start
 		}
+	}
+	// 除X外: X up to the next 外 in the same clause, within 60 characters.
+	for off := 0; ; {
+		i := strings.Index(text[off:], "除")
+		if i < 0 {
+			break
+		}
+		start := off + i + len("除")
+		end := clauseEndAt(text, start, 60*3)
+		if j := strings.Index(text[start:end], "外"); j >= 0 {
+			spans = append(spans, [2]int{start, start + j})
+		}
+		off = start
 	}
 	return spans
-}
-
-func hasAt(text, sub []rune, i int) bool {
-	if i+len(sub) > len(text) {
-		return false
-	}
-	for k, r := range sub {
-		if text[i+k] != r {
-			return false
-		}
-	}
-	return true
-}
-
-// occursOutside reports whether kw occurs in text at least once outside
-// the negated spans.
-func occursOutside(text, kw []rune, negated [][2]int) bool {
-	if len(kw) == 0 {
-		return false
-	}
-	for i := 0; i+len(kw) <= len(text); i++ {
-		if !hasAt(text, kw, i) {
-			continue
-		}
-		inside := false
-		for _, s := range negated {
-			if i >= s[0] && i < s[1] {
-				inside = true
-				break
-			}
-		}
-		if !inside {
-			return true
-		}
-	}
-	return false
 }

@@ -24,6 +24,8 @@ func TestRoute(t *testing.T) {
 		{"not engaged in", "教育咨询服务（不得从事学科培训）", nil},
 		{"keyword outside and inside a negation", "餐饮服务（不含餐饮具集中消毒）", []Routing{{"amr_food", []string{"餐饮"}}}},
 		{"nothing", "软件开发；信息技术咨询服务", nil},
+		{"bracketed 非", "养生保健服务（非医疗）", nil},
+		{"the standard wording of freight", "道路货物运输（不含危险货物）", []Routing{{"transport", []string{"道路货物运输"}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -47,5 +49,14 @@ func TestValidateRules(t *testing.T) {
 	bad = []ScopeRule{{Department: "amr_food", Keywords: []string{" "}}}
 	if err := ValidateRules(bad, deps); err == nil {
 		t.Error("an empty keyword was accepted")
+	}
+}
+
+func BenchmarkRoute(b *testing.B) {
+	rules := DefaultRules()
+	scope := "一般项目：日用百货销售；五金产品零售（不含危险化学品）；餐饮服务；烟草制品零售；" +
+		"养生保健服务（非医疗）（除依法须经批准的项目外，凭营业执照依法自主开展经营活动）"
+	for b.Loop() {
+		Route(rules, scope)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/gridsentry/gridsentry/demo"
 	"github.com/gridsentry/gridsentry/derrors"
 	"github.com/gridsentry/gridsentry/postgres"
+	"github.com/gridsentry/gridsentry/supervision"
 	"github.com/gridsentry/gridsentry/postgres/cluster"
 )
 
@@ -317,20 +318,25 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func demoFlags(fs *flag.FlagSet) func() (demo.Config, error) {
 	scale := fs.String("scale", "demo", "scale of the demo city: demo (seconds to load) or city (1M buildings, 6.7M rooms; minutes)")
 	seed := fs.Int64("seed", 1, "generator seed: the same seed gives the same city")
+	until := fs.String("until", "", "the day the generated history (registrations, inspections, tasks) runs up to, YYYY-MM-DD; default today")
 	return func() (demo.Config, error) {
 		sc, err := demo.ParseScale(*scale)
 		if err != nil {
 			return demo.Config{}, fmt.Errorf("-scale: %w", err)
 		}
-		return demo.Config{Scale: sc, Seed: *seed}, nil
+		day := time.Now().In(supervision.Beijing)
+		if *until != "" {
+			if day, err = time.ParseInLocation(time.DateOnly, *until, supervision.Beijing); err != nil {
+				return demo.Config{}, fmt.Errorf("-until: %q is not a date (YYYY-MM-DD)", *until)
+			}
+		}
+		return demo.Config{Scale: sc, Seed: *seed, Until: day}, nil
 	}
 }
 
 // loadDemo loads the demo city with a progress bar on w.
 func loadDemo(ctx context.Context, db *postgres.DB, dc demo.Config, log *slog.Logger, w io.Writer) error {
-	plan := demo.Plan(dc)
-	total := plan.Towns + plan.Villages + plan.Grids + plan.Roads + plan.Doorplates + plan.Places + plan.Buildings + plan.Rooms
-	bar := progressbar.NewOptions(total,
+	bar := progressbar.NewOptions(demo.Plan(dc).Rows(),
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(fmt.Sprintf("loading the %s-scale demo city (seed %d)", dc.Scale, dc.Seed)),
 		progressbar.OptionShowCount(),
@@ -350,6 +356,8 @@ func loadDemo(ctx context.Context, db *postgres.DB, dc demo.Config, log *slog.Lo
 	_ = bar.Finish()
 	log.Info("demo city loaded", "scale", dc.Scale, "seed", dc.Seed, "duration", time.Since(start).Round(time.Millisecond).String(),
 		"towns", totals.Towns, "villages", totals.Villages, "grids", totals.Grids, "roads", totals.Roads,
-		"doorplates", totals.Doorplates, "places", totals.Places, "buildings", totals.Buildings, "rooms", totals.Rooms)
+		"doorplates", totals.Doorplates, "places", totals.Places, "buildings", totals.Buildings, "rooms", totals.Rooms,
+		"entities", totals.Entities, "inspections", totals.Inspections, "tasks", totals.Tasks, "leads", totals.Leads,
+		"complaints", totals.Complaints, "until", dc.Until.Format(time.DateOnly))
 	return nil
 }

@@ -28,13 +28,10 @@ func testUSCC(t *testing.T, n int) string {
 // demo city: bad lines reported by number, the rest linked and pushed in one
 // transaction; a re-import changes nothing; link links what is unlinked.
 func TestImportEntitiesCommand(t *testing.T) {
-	url := pgtest.NewURL(t)
+	url := pgtest.DemoURL(t)
 	ctx := context.Background()
 	dbArgs := []string{"-database-url", url, "-log-format", "text"}
 	var errOut bytes.Buffer
-	if err := run(ctx, append([]string{"demo", "-seed", "1"}, dbArgs...), io.Discard, &errOut); err != nil {
-		t.Fatalf("demo: %v\n%s", err, errOut.String())
-	}
 	db, err := postgres.Open(ctx, url, postgres.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -42,18 +42,25 @@ func AdminURL(t testing.TB) string {
 // dropped when the test ends.
 func NewURL(t testing.TB) string {
 	t.Helper()
-	admin := AdminURL(t)
+	return createDatabase(t, AdminURL(t), "")
+}
+
+// createDatabase creates a database of the test's own with the options of
+// clause (such as a TEMPLATE), dropped when the test ends, and returns its
+// URL.
+func createDatabase(t testing.TB, admin, clause string) string {
+	t.Helper()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "gridsentry_test_" + hex.EncodeToString(b[:])
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
 		t.Fatalf("pgtest: connect to %s: %v", admin, err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" "+clause); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -69,6 +76,11 @@ func NewURL(t testing.TB) string {
 			t.Errorf("pgtest: drop database %s: %v", name, err)
 		}
 	})
+	return withPath(t, admin, name)
+}
+
+// withPath returns the admin URL pointed at database name.
+func withPath(t testing.TB, admin, name string) string {
 	u, err := url.Parse(admin)
 	if err != nil {
 		t.Fatalf("pgtest: parse admin url: %v", err)
