@@ -46,8 +46,18 @@
 // WriteAddressCases writes them as NDJSON for tools. They draw from their
 // own stream, "address-cases", after the contents.
 //
-// To add a stage (market entities, inspections, anomalies and their ground
-// truth), give it its own stream, e.g. newRand(seed, townCode, "entities"),
-// and run it after the contents of a town: the stages before it then produce
-// exactly what they did without it.
+// After a town's library comes its supervision history, from streams of its
+// own: market entities with messy registered addresses (the address-case
+// noise, 96% real addresses and 4% made up) and their ground truth
+// (EntityTruth, the true standard address; the service never reads it),
+// then two years of history up to Config.Until: inspections, tasks pushed by
+// supervision.Policy.Plan with their events, leads, complaints, violations
+// and the abnormal-operation list. Each village has its own propensity to be
+// inspected, so coverage is uneven as in a real city. Until is part of what
+// makes the city: the same Config, Until included, gives the same history.
+//
+// To add a stage (anomalies and their ground truth, say), give it its own
+// stream, e.g. newRand(seed, townCode, "anomalies"), and run it after the
+// stages of a town: those before it then produce exactly what they did
+// without it.
 package demo
