@@ -39,7 +39,7 @@ echo "== bulk import: write the entities as NDJSON, import them into an emptied 
 	'legal_rep', legal_rep, 'phone', phone, 'id_number', id_number, 'report_year', report_year,
 	'changed_at', to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')) FROM entities) TO '$work/entities-$scale.ndjson'"
 ls -l "$work/entities-$scale.ndjson" | awk '{printf "%s: %d MB\n", $9, $5 / 1048576}'
-"$psql" -X -q -d "$url" -c "DROP DATABASE IF EXISTS $copy" -c "CREATE DATABASE $copy TEMPLATE $db"
+"$psql" -X -q -d "$url" -c "DROP DATABASE IF EXISTS $copy" -c "CREATE DATABASE $copy TEMPLATE $db STRATEGY FILE_COPY"
 "$psql" -X -q -d "$copyurl" -c "TRUNCATE entities CASCADE"
 bin/gridsentry import entities "$work/entities-$scale.ndjson" --no-push --database "$copy" --log-format text 2>&1 |
 	tr '\r' '\n' | grep -v '^importing\|^ *$' || true
