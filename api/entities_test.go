@@ -102,6 +102,7 @@ func TestPutEntity(t *testing.T) {
 			ID       int64  `json:"id"`
 			Kind     string `json:"kind"`
 			Assignee string `json:"assignee"`
+			DueAt    string `json:"due_at"`
 		} `json:"tasks"`
 		Inspections []any `json:"inspections"`
 	}
@@ -109,7 +110,8 @@ func TestPutEntity(t *testing.T) {
 		t.Fatalf("GET entity: %d %s", code, b)
 	}
 	if len(detail.Tasks) != 2 || detail.Tasks[0].Assignee != "amr_food" || detail.Tasks[1].Kind != "first_check" ||
-		detail.Inspections == nil || h.Get("ETag") != `"1"` {
+		detail.Inspections == nil || h.Get("ETag") != `"1"` ||
+		!strings.HasSuffix(detail.Tasks[0].DueAt, "T00:00:00+08:00") { // the end of a working day, Beijing time
 		t.Errorf("GET entity: tasks %+v, inspections %v, ETag %q", detail.Tasks, detail.Inspections, h.Get("ETag"))
 	}
 

@@ -90,3 +90,15 @@ func (s *Server) entityDetail(ctx context.Context, rec supervision.EntityRecord)
 	}
 	return out, nil
 }
+
+// beijing shows a time in China Standard Time, as every time of the API
+// is shown (RFC 3339 with +08:00).
+func beijing(t time.Time) time.Time { return t.In(supervision.Beijing) }
+
+func beijingPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	b := beijing(*t)
+	return &b
+}

@@ -32,10 +32,10 @@ type inspectionJSON struct {
 }
 
 func toInspectionJSON(in supervision.InspectionRecord) inspectionJSON {
-	out := inspectionJSON{ID: in.ID, USCC: string(in.USCC), Inspector: in.Inspector, At: in.At, CRS: in.CRS,
+	out := inspectionJSON{ID: in.ID, USCC: string(in.USCC), Inspector: in.Inspector, At: beijing(in.At), CRS: in.CRS,
 		Location: pointJSON(&in.Location), Items: in.Items, Outcome: string(in.Outcome), Notes: in.Notes,
 		Photos: nonNilStrings(in.Photos), TownCode: strOrNil(in.TownCode), GridCode: strOrNil(in.GridCode),
-		BuildingID: idOrNil(in.BuildingID), TaskIDs: in.TaskIDs, CreatedAt: in.CreatedAt}
+		BuildingID: idOrNil(in.BuildingID), TaskIDs: in.TaskIDs, CreatedAt: beijing(in.CreatedAt)}
 	if out.TaskIDs == nil {
 		out.TaskIDs = []int64{}
 	}

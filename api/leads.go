@@ -31,10 +31,18 @@ type leadJSON struct {
 }
 
 func toLeadJSON(l supervision.Lead) leadJSON {
-	return leadJSON{ID: l.ID, USCC: strOrNil(string(l.USCC)), InspectionID: l.InspectionID,
+	out := leadJSON{ID: l.ID, USCC: strOrNil(string(l.USCC)), InspectionID: l.InspectionID,
 		FromDepartment: l.FromDepartment, Department: strOrNil(l.Department), Category: l.Category,
 		Description: l.Description, Location: pointJSON(l.Location), Status: string(l.Status), Result: l.Result,
-		CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt, History: l.History}
+		CreatedAt: beijing(l.CreatedAt), UpdatedAt: beijing(l.UpdatedAt)}
+	if l.History != nil {
+		out.History = make([]supervision.LeadEvent, len(l.History))
+		for i, e := range l.History {
+			e.At = beijing(e.At)
+			out.History[i] = e
+		}
+	}
+	return out
 }
 
 // POST /v1/leads

@@ -38,7 +38,7 @@ type complaintLink struct {
 
 func toComplaintJSON(c supervision.Complaint) complaintJSON {
 	l := c.Link
-	return complaintJSON{ID: c.ID, Source: string(c.Source), ExternalID: strOrNil(c.ExternalID), At: c.At,
+	return complaintJSON{ID: c.ID, Source: string(c.Source), ExternalID: strOrNil(c.ExternalID), At: beijing(c.At),
 		Category: string(c.Category), Industry: strOrNil(c.Industry), USCC: strOrNil(string(c.USCC)),
 		AddressText: c.AddressText, Summary: c.Summary,
 		Link: complaintLink{Status: strOrNil(string(l.Status)), Score: l.Score, AddressCode: strOrNil(l.AddressCode),
@@ -117,7 +117,7 @@ type violationJSON struct {
 }
 
 func toViolationJSON(v supervision.Violation) violationJSON {
-	return violationJSON{ID: v.ID, USCC: string(v.USCC), ExternalID: strOrNil(v.ExternalID), At: v.At,
+	return violationJSON{ID: v.ID, USCC: string(v.USCC), ExternalID: strOrNil(v.ExternalID), At: beijing(v.At),
 		Kind: string(v.Kind), Authority: v.Authority, Description: v.Description, Amount: v.Amount}
 }
 

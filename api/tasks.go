@@ -44,9 +44,10 @@ func toTaskJSON(t supervision.Task, now time.Time) taskJSON {
 	out := taskJSON{ID: t.ID, USCC: string(t.USCC), Kind: string(t.Kind), Assignee: t.Assignee,
 		Department: strOrNil(t.Department), TownCode: strOrNil(t.TownCode), VillageCode: strOrNil(t.VillageCode),
 		GridCode: strOrNil(t.GridCode), BuildingID: idOrNil(t.BuildingID), Reason: t.Reason,
-		Keywords: t.Keywords, Items: t.Items, Status: string(t.StatusAt(now)), PushedAt: t.PushedAt, DueAt: t.DueAt,
-		ReceivedAt: t.ReceivedAt, FeedbackAt: t.FeedbackAt, DoneAt: t.DoneAt, ReturnedAt: t.ReturnedAt,
-		Feedback: t.Feedback, ReturnReason: strOrNil(t.ReturnReason), InspectionID: t.InspectionID}
+		Keywords: t.Keywords, Items: t.Items, Status: string(t.StatusAt(now)), PushedAt: beijing(t.PushedAt), DueAt: beijing(t.DueAt),
+		ReceivedAt: beijingPtr(t.ReceivedAt), FeedbackAt: beijingPtr(t.FeedbackAt), DoneAt: beijingPtr(t.DoneAt),
+		ReturnedAt: beijingPtr(t.ReturnedAt),
+		Feedback:   t.Feedback, ReturnReason: strOrNil(t.ReturnReason), InspectionID: t.InspectionID}
 	if out.Keywords == nil {
 		out.Keywords = []string{}
 	}
@@ -91,6 +92,9 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := toTaskJSON(t, time.Now())
 	out.History = events
+	for i := range out.History {
+		out.History[i].At = beijing(out.History[i].At)
+	}
 	if out.History == nil {
 		out.History = []supervision.TaskEvent{}
 	}
@@ -216,7 +220,7 @@ func (s *Server) taskVisits(w http.ResponseWriter, r *http.Request) error {
 	}
 	items := make([]visitJSON, len(vs))
 	for i, v := range vs {
-		vj := visitJSON{BuildingID: idOrNil(v.BuildingID), Location: pointJSON(v.Location), Items: v.Items, DueAt: v.DueAt}
+		vj := visitJSON{BuildingID: idOrNil(v.BuildingID), Location: pointJSON(v.Location), Items: v.Items, DueAt: beijing(v.DueAt)}
 		for _, e := range v.Entities {
 			vj.Entities = append(vj.Entities, visitEntityJSON{USCC: string(e.USCC), Name: e.Name, Tasks: e.Tasks, Items: nonNilStrings(e.Items)})
 		}
