@@ -93,8 +93,12 @@ func (db *DB) LoadDemo(ctx context.Context, cfg demo.Config, progress func(rows 
 		}
 	}
 	counts, _ := json.Marshal(totals)
-	if _, err := tx.Exec(ctx, `INSERT INTO datasets (name, seed, scale, counts) VALUES ('demo', $1, $2, $3)`,
-		cfg.Seed, string(cfg.Scale), counts); err != nil {
+	until := demo.DefaultUntil
+	if !cfg.Until.IsZero() {
+		until = cfg.Until
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO datasets (name, seed, scale, counts, until) VALUES ('demo', $1, $2, $3, $4)`,
+		cfg.Seed, string(cfg.Scale), counts, until.In(supervision.Beijing).Format(time.DateOnly)); err != nil {
 		return totals, translate(err, "record dataset")
 	}
 	if err := tx.Commit(ctx); err != nil {

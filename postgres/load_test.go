@@ -20,7 +20,7 @@ import (
 func TestLoadDemo(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	cfg := demo.Config{Scale: demo.ScaleDemo, Seed: 3}
+	cfg := demo.Config{Scale: demo.ScaleDemo, Seed: 3, Until: time.Date(2026, 9, 30, 23, 0, 0, 0, supervision.Beijing)}
 	schema := schemaOf(t, db)
 	rows := 0
 	start := time.Now()
@@ -34,6 +34,10 @@ func TestLoadDemo(t *testing.T) {
 	}
 	if rows != totals.Rows() {
 		t.Errorf("progress reported %d rows, totals say %d", rows, totals.Rows())
+	}
+	var until string
+	if err := db.Pool().QueryRow(ctx, `SELECT until::text FROM datasets WHERE name = 'demo'`).Scan(&until); err != nil || until != "2026-09-30" {
+		t.Errorf("the dataset records until %q (%v), want 2026-09-30", until, err)
 	}
 
 	count := func(table string) int {
