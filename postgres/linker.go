@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -116,18 +115,8 @@ func (db *DB) LinkEntities(ctx context.Context, ix *addressbook.Index, scope Lin
 // matchAll matches the registered addresses of recs on every core.
 func matchAll(ix *addressbook.Index, recs []supervision.EntityRecord) []supervision.Link {
 	out := make([]supervision.Link, len(recs))
-	workers := max(1, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(recs); i += workers {
-				out[i] = supervision.LinkOf(ix.Match(recs[i].AddressText, ""))
-			}
-		}()
-	}
-	wg.Wait()
+	supervision.LinkEach(ix, len(recs), func(i int) (string, bool) { return recs[i].AddressText, true },
+		func(i int, l supervision.Link) { out[i] = l })
 	return out
 }
 

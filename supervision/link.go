@@ -1,6 +1,9 @@
 package supervision
 
 import (
+	"runtime"
+	"sync"
+
 	"github.com/uber/h3-go/v4"
 
 	"github.com/gridsentry/gridsentry/addressbook"
@@ -92,4 +95,24 @@ func (l Link) Same(o Link) bool {
 		return false
 	}
 	return l.Location == nil || *l.Location == *o.Location
+}
+
+// LinkEach links n registered addresses on every core: address(i) is the
+// i-th text (ok false to skip it), and set(i, link) receives its link. set
+// is called concurrently, for distinct i.
+func LinkEach(ix *addressbook.Index, n int, address func(i int) (string, bool), set func(i int, l Link)) {
+	workers := max(1, min(n, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				if text, ok := address(i); ok {
+					set(i, LinkOf(ix.Match(text, "")))
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

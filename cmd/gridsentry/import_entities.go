@@ -11,10 +11,8 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -355,22 +353,8 @@ func (l *entityLines) read() (supervision.EntityInput, bool, *supervision.LineEr
 
 // linkWrites matches the registered addresses of writes on every core.
 func linkWrites(ix *addressbook.Index, writes []supervision.Write) {
-	workers := max(1, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(writes); i += workers {
-				if writes[i].Cancel {
-					continue
-				}
-				l := supervision.LinkOf(ix.Match(writes[i].Entity.AddressText, ""))
-				writes[i].Link = &l
-			}
-		}()
-	}
-	wg.Wait()
+	supervision.LinkEach(ix, len(writes), func(i int) (string, bool) { return writes[i].Entity.AddressText, !writes[i].Cancel },
+		func(i int, l supervision.Link) { writes[i].Link = &l })
 }
 
 // runLink links entities: gridsentry link [-all].
