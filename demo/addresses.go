@@ -229,7 +229,9 @@ func GenerateAddressCases(ctx context.Context, cfg Config, n int) ([]AddressCase
 		return nil, nil
 	}
 	s := &caseSink{cfg: cfg, n: n, owner: make(map[string]string)}
-	if _, err := Generate(ctx, cfg, s); err != nil {
+	lib := cfg
+	lib.LibraryOnly = true // the cases need the library only
+	if _, err := Generate(ctx, lib, s); err != nil {
 		return nil, err
 	}
 	return s.finish(), nil
