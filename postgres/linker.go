@@ -44,72 +44,126 @@ type LinkStats struct {
 // transaction: a run cut short keeps its finished chunks.
 const linkChunk = 10_000
 
+// linkWriters is how many chunks of links are written at once, while the
+// next chunk is read and matched: the writes (every index of entities gets
+// an entry) are the slow part.
+const linkWriters = 2
+
 // LinkEntities matches the registered address of the entities in scope
 // against ix and writes the links that changed. It works in chunks of
-// entities in USCC order, each in its own transaction, so an interrupted
-// run keeps what it finished and a re-run completes it. A link is written
-// only if the entity is still at the version read, so a concurrent write
-// (which brings its own link) wins. progress, if not nil, gets the number of
-// entities read so far after each chunk.
+// entities in USCC order, each written in its own transaction, so an
+// interrupted run keeps what it finished and a re-run completes it. A link
+// is written only if the entity is still at the version read, so a
+// concurrent write (which brings its own link) wins. Reading and matching
+// the next chunk overlaps the writing of the previous ones. progress, if not
+// nil, gets the number of entities read so far after each chunk is written.
 func (db *DB) LinkEntities(ctx context.Context, ix *addressbook.Index, scope LinkScope, progress func(read int)) (LinkStats, error) {
 	start := time.Now()
 	stats := LinkStats{ByStatus: map[addressbook.MatchStatus]int{}}
 	if ix == nil {
 		return stats, fmt.Errorf("postgres: link entities: no address index")
 	}
-	cond, extra := scope.where()
-	query := "SELECT " + entityColumns + " FROM entities WHERE uscc > $1 AND " + cond + " ORDER BY uscc LIMIT " + fmt.Sprint(linkChunk)
-	after := ""
-	for {
-		args := append([]any{after}, extra...)
-		rows, _ := db.pool.Query(ctx, query, args...)
-		var recs []supervision.EntityRecord
-		for rows.Next() {
-			rec, err := scanEntity(rows)
-			if err != nil {
-				rows.Close()
-				return stats, translate(err, "read entities to link")
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	type chunk struct {
+		rows [][]any
+		read int
+	}
+	chunks := make(chan chunk, linkWriters)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range linkWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range chunks {
+				n := 0
+				if len(c.rows) > 0 {
+					var err error
+					if n, err = db.writeLinks(ctx, c.rows); err != nil {
+						cancel(err)
+						continue
+					}
+				}
+				mu.Lock()
+				stats.Changed += n
+				stats.Read += c.read
+				if progress != nil {
+					progress(stats.Read)
+				}
+				mu.Unlock()
 			}
-			recs = append(recs, rec)
-		}
-		if err := rows.Err(); err != nil {
-			return stats, translate(err, "read entities to link")
-		}
-		if len(recs) == 0 {
-			break
-		}
-		after = string(recs[len(recs)-1].USCC)
-		links := matchAll(ix, recs)
+		}()
+	}
+	err := db.readAndMatch(ctx, ix, scope, func(recs []supervision.EntityRecord, links []supervision.Link) error {
 		var changed [][]any
 		now := time.Now()
 		for i, rec := range recs {
+			mu.Lock()
 			stats.ByStatus[links[i].Status]++
+			mu.Unlock()
 			if rec.LinkedAt != nil && rec.Link.Same(links[i]) {
 				continue
 			}
 			vals, err := linkValues(links[i], now)
 			if err != nil {
-				return stats, err
+				return err
 			}
 			changed = append(changed, append([]any{string(rec.USCC), rec.Version}, vals...))
 		}
-		if len(changed) > 0 {
-			n, err := db.writeLinks(ctx, changed)
-			if err != nil {
-				return stats, err
-			}
-			stats.Changed += n
+		select {
+		case chunks <- chunk{rows: changed, read: len(recs)}:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
 		}
-		stats.Read += len(recs)
-		if progress != nil {
-			progress(stats.Read)
-		}
-		if len(recs) < linkChunk {
-			break
-		}
+	})
+	close(chunks)
+	wg.Wait()
+	if err == nil {
+		err = context.Cause(ctx) // a writer's failure
 	}
 	stats.Duration = time.Since(start)
+	if err != nil {
+		return stats, err
+	}
 	return stats, nil
+}
+
+// readAndMatch reads the entities in scope chunk by chunk in USCC order and
+// hands each chunk with its links to fn.
+func (db *DB) readAndMatch(ctx context.Context, ix *addressbook.Index, scope LinkScope, fn func([]supervision.EntityRecord, []supervision.Link) error) error {
+	cond, extra := scope.where()
+	query := "SELECT " + entityColumns + " FROM entities WHERE uscc > $1 AND " + cond + " ORDER BY uscc LIMIT " + fmt.Sprint(linkChunk)
+	after := ""
+	for {
+		rows, _ := db.pool.Query(ctx, query, append([]any{after}, extra...)...)
+		var recs []supervision.EntityRecord
+		for rows.Next() {
+			rec, err := scanEntity(rows)
+			if err != nil {
+				rows.Close()
+				return translate(err, "read entities to link")
+			}
+			recs = append(recs, rec)
+		}
+		if err := rows.Err(); err != nil {
+			if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+				return cause
+			}
+			return translate(err, "read entities to link")
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		after = string(recs[len(recs)-1].USCC)
+		if err := fn(recs, matchAll(ix, recs)); err != nil {
+			return err
+		}
+		if len(recs) < linkChunk {
+			return nil
+		}
+	}
 }
 
 // matchAll matches the registered addresses of recs on every core.
