@@ -253,6 +253,11 @@ func Generate(ctx context.Context, cfg Config, sink Sink) (Totals, error) {
 		if res.err != nil {
 			return totals, fmt.Errorf("demo: town %s: %w", towns[i].ref.Code, res.err)
 		}
+		// A town and the cancellation can be ready at once, and select
+		// picks either: hand nothing over once cancelled.
+		if err := ctx.Err(); err != nil {
+			return totals, err
+		}
 		c := res.c
 		renumber(c, &base)
 		if err := sink.Contents(ctx, c); err != nil {
