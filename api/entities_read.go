@@ -447,11 +447,11 @@ func (req entitySearch) filter() (supervision.EntityFilter, error) {
 	return f, nil
 }
 
-// badInput turns a supervision.FieldError into a 400 naming the field.
+// badInput turns a validation error into a 400: naming the field for a
+// supervision.FieldError (see asInvalid), with the error's text otherwise.
 func badInput(err error) error {
-	var fe *supervision.FieldError
-	if errors.As(err, &fe) {
-		return derrors.Field(fe.Field, "%s", fe.Message)
+	if fe := (*supervision.FieldError)(nil); errors.As(err, &fe) {
+		return asInvalid(err, "")
 	}
 	return &derrors.Error{Kind: derrors.Invalid, Message: err.Error()}
 }

@@ -102,6 +102,12 @@ func (g *caseGen) existing(b *build, noises []caseKind) bool {
 	if !ok {
 		return false
 	}
+	return g.writeAt(b, t, noises)
+}
+
+// writeAt writes target t with noises and reports whether every noise
+// shows.
+func (g *caseGen) writeAt(b *build, t target, noises []caseKind) bool {
 	b.t = t
 	b.parts = g.ct.parts(t)
 	b.a = standardAddr(b.parts)

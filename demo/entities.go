@@ -744,28 +744,6 @@ func (g *entityGen) shopRoom(ri int32) bool {
 	return k == roomShop || k == roomStall || rm.Floor == 1
 }
 
-// writeAt writes target t with noises, as existing does for the target it
-// draws, and reports whether every noise shows.
-func (g *caseGen) writeAt(b *build, t target, noises []caseKind) bool {
-	b.t = t
-	b.parts = g.ct.parts(t)
-	b.a = standardAddr(b.parts)
-	text := b.a.text()
-	for _, k := range applyOrder {
-		if !slices.Contains(noises, k) {
-			continue
-		}
-		if !g.apply(k, b) {
-			return false
-		}
-		before := text
-		if text = b.a.text(); text == before {
-			return false
-		}
-	}
-	return true
-}
-
 // workday returns the day of t, or the Monday after when t falls on a
 // weekend.
 func workday(t time.Time) time.Time {

@@ -54,7 +54,7 @@ func (db *DB) WriteEntities(ctx context.Context, writes []supervision.Write, opt
 // writeRow.
 var entityWriteColumns = append([]string{"uscc", "name", "kind", "status", "registered_at", "address_text",
 	"scope", "industry", "legal_rep", "phone", "id_number", "report_year", "changed_at", "version", "updated_at"},
-	strings.Split(strings.Join(strings.Fields(linkColumns), ""), ",")...)
+	linkColumns...)
 
 func writeRow(rec *supervision.EntityRecord, now time.Time) ([]any, error) {
 	e := &rec.Entity
@@ -78,7 +78,6 @@ func writeRow(rec *supervision.EntityRecord, now time.Time) ([]any, error) {
 // entityState is an entity as the batch has it so far.
 type entityState struct {
 	rec     *supervision.EntityRecord // nil: does not exist
-	stored  bool                      // rec is the stored row, unchanged by the batch
 	dirty   bool                      // the batch changed it
 	existed bool                      // it was stored before the batch
 }
@@ -103,7 +102,7 @@ func writeEntities(ctx context.Context, tx pgx.Tx, writes []supervision.Write, o
 			rows.Close()
 			return nil, translate(err, "read entities")
 		}
-		state[rec.USCC] = &entityState{rec: &rec, stored: true, existed: true}
+		state[rec.USCC] = &entityState{rec: &rec, existed: true}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, translate(err, "read entities")

@@ -14,8 +14,7 @@ import (
 	"github.com/gridsentry/gridsentry/supervision"
 )
 
-// entityColumns are the columns scanEntity reads, in its order. Prefix them
-// with a table alias by writing the query as "SELECT " + entityColumnsOf("e").
+// entityColumns are the columns scanEntity reads, in its order.
 const entityColumns = `uscc, name, kind, status, registered_at, address_text, scope, industry,
 	legal_rep, phone, id_number, coalesce(report_year, 0), changed_at, version, updated_at,
 	coalesce(link_status, ''), coalesce(link_level, ''), coalesce(link_score, 0), link_issues,
@@ -65,9 +64,9 @@ func scanEntity(row pgx.Row) (supervision.EntityRecord, error) {
 	return r, nil
 }
 
-// linkValues are the values of a link in the order of linkColumns.
-const linkColumns = `link_status, link_level, link_score, link_issues, address_code, building_id,
-	grid_code, village_code, town_code, location, h3_7, h3_8, h3_9, h3_10, h3_11, linked_at`
+// linkColumns are the columns of a link, in the order of linkValues.
+var linkColumns = []string{"link_status", "link_level", "link_score", "link_issues", "address_code", "building_id",
+	"grid_code", "village_code", "town_code", "location", "h3_7", "h3_8", "h3_9", "h3_10", "h3_11", "linked_at"}
 
 func linkValues(l supervision.Link, at time.Time) ([]any, error) {
 	issues := l.Issues

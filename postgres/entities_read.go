@@ -24,11 +24,7 @@ import (
 // GiST index on location.
 func (db *DB) Entities(ctx context.Context, f supervision.EntityFilter) ([]supervision.EntityRecord, error) {
 	if err := f.Validate(); err != nil {
-		var fe *supervision.FieldError
-		if errors.As(err, &fe) {
-			return nil, derrors.Field(fe.Field, "%s", fe.Message)
-		}
-		return nil, err
+		return nil, invalidInput(err)
 	}
 	q, args, err := entitiesQuery(f)
 	if err != nil {

@@ -98,10 +98,12 @@ func (db *DB) LinkEntities(ctx context.Context, ix *addressbook.Index, scope Lin
 	err := db.readAndMatch(ctx, ix, scope, func(recs []supervision.EntityRecord, links []supervision.Link) error {
 		var changed [][]any
 		now := time.Now()
+		mu.Lock()
+		for _, l := range links {
+			stats.ByStatus[l.Status]++
+		}
+		mu.Unlock()
 		for i, rec := range recs {
-			mu.Lock()
-			stats.ByStatus[links[i].Status]++
-			mu.Unlock()
 			if rec.LinkedAt != nil && rec.Link.Same(links[i]) {
 				continue
 			}
@@ -174,7 +176,7 @@ func matchAll(ix *addressbook.Index, recs []supervision.EntityRecord) []supervis
 	return out
 }
 
-var linkStageColumns = append([]string{"uscc", "version"}, strings.Split(strings.Join(strings.Fields(linkColumns), ""), ",")...)
+var linkStageColumns = append([]string{"uscc", "version"}, linkColumns...)
 
 // writeLinks writes links (rows of linkStageColumns) of entities still at
 // the version read, and returns how many it wrote.
