@@ -186,3 +186,23 @@ type FlagFilter struct {
 	After    int64
 	Limit    int
 }
+
+// An Alert tells the app and the console, as it happens, that a flag was
+// raised or re-opened: the store publishes one per flag a check-in or an
+// incremental evaluation raises (PostgreSQL channel AlertChannel, this as
+// JSON), and every service node streams them to its clients.
+type Alert struct {
+	FlagID   int64      `json:"flag_id"`
+	Kind     FlagKind   `json:"kind"`
+	Action   FlagAction `json:"action"` // raise or reopen
+	USCC     USCC       `json:"uscc,omitempty"`
+	TownCode string     `json:"town_code,omitempty"`
+	GridCode string     `json:"grid_code,omitempty"`
+	Score    float64    `json:"score"`
+	Title    string     `json:"title"`
+	At       time.Time  `json:"at"`
+	Location *geo.WGS84 `json:"location,omitempty"`
+}
+
+// AlertChannel is the PostgreSQL NOTIFY channel alerts travel on.
+const AlertChannel = "gridsentry_alerts"
