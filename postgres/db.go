@@ -13,12 +13,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gridsentry/gridsentry/derrors"
+	"github.com/gridsentry/gridsentry/supervision"
 )
 
 // DB is a pool of connections to the gridsentry database.
 type DB struct {
-	pool  *pgxpool.Pool
-	ready readiness
+	pool    *pgxpool.Pool
+	ready   readiness
+	flagCfg supervision.FlagConfig // the thresholds of the flag rules (SetFlagConfig)
 }
 
 // Options tune the pool. Zero values take the defaults.

@@ -76,5 +76,27 @@ func seedDefaults(ctx context.Context, tx pgx.Tx) error {
 		args[i] = b
 	}
 	_, err := tx.Exec(ctx, seedDefaultsSQL, args[0], args[1], args[2])
-	return translate(err, "seed departments, scope rules and inspection items")
+	if err != nil {
+		return translate(err, "seed departments, scope rules and inspection items")
+	}
+	// The restricted trades came later (migration 00006): databases seeded
+	// before get them on their next start, as does one whose list was
+	// emptied.
+	type trade struct {
+		supervision.RestrictedTrade
+		Position int `json:"position"`
+	}
+	var ts []trade
+	for i, t := range supervision.DefaultRestrictedTrades() {
+		ts = append(ts, trade{t, i})
+	}
+	trades, err := json.Marshal(ts)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO restricted_trades (code, label, keywords, uses, position)
+		SELECT code, label, keywords, uses, position
+		FROM jsonb_to_recordset($1::jsonb) AS x(code text, label text, keywords text[], uses text[], position integer)
+		WHERE NOT EXISTS (SELECT 1 FROM restricted_trades)`, trades)
+	return translate(err, "seed restricted trades")
 }

@@ -23,8 +23,9 @@ type VisitFact struct {
 	Location  geo.WGS84
 	// DistanceM is the distance in metres from the point to the footprint
 	// of the building the entity is linked to (0 inside it), or to its
-	// address point when it has no building; negative when the entity has
-	// no location.
+	// address point when it has no building: exact for the latest visit
+	// when over the off-site threshold, else a bound under it; negative
+	// when unknown (no location, or not the latest visit).
 	DistanceM float64
 }
 
@@ -254,9 +255,6 @@ func visitEvidence(v VisitFact) map[string]any {
 	m := map[string]any{"id": v.ID, "at": v.At.In(Beijing).Format(time.RFC3339), "inspector": v.Inspector,
 		"outcome": string(v.Outcome), "declared_crs": v.CRS,
 		"point": []float64{math.Round(v.Location.Lon*1e6) / 1e6, math.Round(v.Location.Lat*1e6) / 1e6}}
-	if v.DistanceM >= 0 {
-		m["distance_m"] = math.Round(v.DistanceM)
-	}
 	return m
 }
 
@@ -366,32 +364,45 @@ func (r FlagRules) NewGroupCounter() *GroupCounter {
 // Add counts an active entity in its groups. The counter keeps the facts
 // it needs of f, not f's visits or scope.
 func (g *GroupCounter) Add(f *EntityFacts) {
-	if f.Status != Active {
+	subjects := GroupSubjects(f)
+	if len(subjects) == 0 {
 		return
 	}
 	slim := &EntityFacts{USCC: f.USCC, Name: f.Name, LinkLevel: f.LinkLevel, AddressCode: f.AddressCode,
 		BuildingID: f.BuildingID, GridCode: f.GridCode, VillageCode: f.VillageCode, TownCode: f.TownCode,
-		Location: f.Location, LegalRep: f.LegalRep}
-	if f.LinkStatus == addressbook.Matched && f.AddressCode != "" {
-		g.add(FlagCluster, "address:"+f.AddressCode, slim, f.Host)
-	}
-	if p := NormalizePhone(f.Phone); p != "" {
-		g.add(FlagParties, "phone:"+digest(p), slim, "")
-		slim.Phone = p
-	}
-	if f.LegalRep != "" && f.IDNumber != "" {
-		g.add(FlagParties, "person:"+digest(f.LegalRep+"|"+strings.ToUpper(f.IDNumber)), slim, "")
-		slim.IDNumber = f.IDNumber
+		Location: f.Location, LegalRep: f.LegalRep, Phone: NormalizePhone(f.Phone), IDNumber: f.IDNumber}
+	for _, s := range subjects {
+		k, host := FlagParties, ""
+		if strings.HasPrefix(s, "address:") {
+			k, host = FlagCluster, f.Host
+		}
+		gr := g.groups[s]
+		if gr == nil {
+			gr = &group{kind: k, subject: s, host: host}
+			g.groups[s] = gr
+		}
+		gr.members = append(gr.members, slim)
 	}
 }
 
-func (g *GroupCounter) add(k FlagKind, subject string, f *EntityFacts, host string) {
-	gr := g.groups[subject]
-	if gr == nil {
-		gr = &group{kind: k, subject: subject, host: host}
-		g.groups[subject] = gr
+// GroupSubjects returns the subjects of the groups an active entity
+// belongs to: its registered address (when matched), its phone, and its
+// legal representative (name and ID number).
+func GroupSubjects(f *EntityFacts) []string {
+	if f.Status != Active {
+		return nil
 	}
-	gr.members = append(gr.members, f)
+	var out []string
+	if f.LinkStatus == addressbook.Matched && f.AddressCode != "" {
+		out = append(out, "address:"+f.AddressCode)
+	}
+	if p := NormalizePhone(f.Phone); p != "" {
+		out = append(out, "phone:"+digest(p))
+	}
+	if f.LegalRep != "" && f.IDNumber != "" {
+		out = append(out, "person:"+digest(f.LegalRep+"|"+strings.ToUpper(f.IDNumber)))
+	}
+	return out
 }
 
 // digest keys a group by a hash of personal data, not the data itself.

@@ -1,0 +1,297 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gridsentry/gridsentry/supervision"
+)
+
+// applyFlagChanges writes what Reconcile asked for within tx: raised flags
+// are inserted, updated and re-opened ones take the new facts, resolved
+// ones close; each but a rescore leaves an event. It returns the counts by
+// action and an alert per flag raised or re-opened.
+func applyFlagChanges(ctx context.Context, tx pgx.Tx, changes []supervision.FlagChange, now time.Time) (map[supervision.FlagAction]int, []supervision.Alert, error) {
+	counts := map[supervision.FlagAction]int{}
+	if len(changes) == 0 {
+		return counts, nil, nil
+	}
+	_, err := tx.Exec(ctx, `CREATE TEMP TABLE flag_changes (
+		n integer, action text, id bigint, kind text, subject text, uscc text, usccs text[], address_code text,
+		building_id bigint, grid_code text, village_code text, town_code text, lon float8, lat float8,
+		score real, title text, evidence jsonb, fingerprint text) ON COMMIT DROP`)
+	if err != nil {
+		return nil, nil, translate(err, "stage flag changes")
+	}
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"flag_changes"},
+		[]string{"n", "action", "id", "kind", "subject", "uscc", "usccs", "address_code", "building_id", "grid_code",
+			"village_code", "town_code", "lon", "lat", "score", "title", "evidence", "fingerprint"},
+		pgx.CopyFromSlice(len(changes), func(i int) ([]any, error) {
+			c := &changes[i]
+			counts[c.Action]++
+			row := []any{i, string(c.Action), c.ID, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, c.Fingerprint}
+			if f := c.Finding; f != nil {
+				ev, err := json.Marshal(f.Evidence)
+				if err != nil {
+					return nil, err
+				}
+				usccs := make([]string, len(f.USCCs))
+				for j, u := range f.USCCs {
+					usccs[j] = string(u)
+				}
+				var lon, lat *float64
+				if f.Location != nil {
+					lon, lat = &f.Location.Lon, &f.Location.Lat
+				}
+				copy(row[3:], []any{string(f.Kind), f.Subject, nullString(string(f.USCC)), usccs, nullString(f.AddressCode),
+					nullInt(f.BuildingID), nullString(f.GridCode), nullString(f.VillageCode), nullString(f.TownCode),
+					lon, lat, float32(f.Score), f.Title, ev})
+			}
+			return row, nil
+		}))
+	if err != nil {
+		return nil, nil, translate(err, "stage flag changes")
+	}
+	// Raise: a concurrent evaluation may have raised the same flag first.
+	rows, _ := tx.Query(ctx, `INSERT INTO flags (kind, subject, uscc, usccs, address_code, building_id, grid_code,
+			village_code, town_code, location, score, title, evidence, fingerprint, status, raised_at, opened_at, updated_at)
+		SELECT kind, subject, uscc, usccs, address_code, building_id, grid_code, village_code, town_code,
+			CASE WHEN lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
+			score, title, evidence, fingerprint, 'open', $1, $1, $1
+		FROM flag_changes WHERE action = 'raise' ORDER BY n
+		ON CONFLICT (kind, subject) DO NOTHING
+		RETURNING id`, now)
+	raised, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, nil, translate(err, "raise flags")
+	}
+	_, err = tx.Exec(ctx, `UPDATE flags f SET uscc = c.uscc, usccs = c.usccs, address_code = c.address_code,
+			building_id = c.building_id, grid_code = c.grid_code, village_code = c.village_code, town_code = c.town_code,
+			location = CASE WHEN c.lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(c.lon, c.lat), 4326) END,
+			score = c.score, title = c.title, evidence = c.evidence, fingerprint = c.fingerprint, updated_at = $1,
+			status = CASE WHEN c.action = 'reopen' THEN 'open' ELSE f.status END,
+			opened_at = CASE WHEN c.action = 'reopen' THEN $1 ELSE f.opened_at END,
+			resolved_at = CASE WHEN c.action = 'reopen' THEN NULL ELSE f.resolved_at END
+		FROM flag_changes c WHERE c.id = f.id AND c.action IN ('update', 'reopen', 'rescore')`, now)
+	if err != nil {
+		return nil, nil, translate(err, "update flags")
+	}
+	_, err = tx.Exec(ctx, `UPDATE flags f SET status = 'resolved', resolved_at = $1, updated_at = $1
+		FROM flag_changes c WHERE c.id = f.id AND c.action = 'resolve' AND f.status = 'open'`, now)
+	if err != nil {
+		return nil, nil, translate(err, "resolve flags")
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO flag_events (flag_id, at, action, actor, status, score, evidence)
+		SELECT f.id, $1, 'raise', 'system', f.status, f.score, f.evidence FROM flags f WHERE f.id = ANY($2)
+		UNION ALL
+		SELECT f.id, $1, c.action, 'system', f.status, c.score, c.evidence
+		FROM flag_changes c JOIN flags f ON f.id = c.id WHERE c.action IN ('update', 'reopen', 'resolve')`, now, raised)
+	if err != nil {
+		return nil, nil, translate(err, "record flag events")
+	}
+	rows, _ = tx.Query(ctx, `SELECT f.id, f.kind, CASE WHEN f.id = ANY($1) THEN 'raise' ELSE 'reopen' END,
+			coalesce(f.uscc, ''), coalesce(f.town_code, ''), coalesce(f.grid_code, ''), f.score, f.title, f.location
+		FROM flags f WHERE f.id = ANY($1) OR f.id IN (SELECT id FROM flag_changes WHERE action = 'reopen')
+		ORDER BY f.id`, raised)
+	alerts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (supervision.Alert, error) {
+		a := supervision.Alert{At: now}
+		var kind, action, uscc string
+		var score float32
+		var loc []byte
+		if err := row.Scan(&a.FlagID, &kind, &action, &uscc, &a.TownCode, &a.GridCode, &score, &a.Title, &loc); err != nil {
+			return a, err
+		}
+		a.Kind, a.Action, a.USCC, a.Score = supervision.FlagKind(kind), supervision.FlagAction(action), supervision.USCC(uscc), float64(score)
+		p, err := pointOf(loc)
+		a.Location = p
+		return a, err
+	})
+	if err != nil {
+		return nil, nil, translate(err, "read raised flags")
+	}
+	_, err = tx.Exec(ctx, "DROP TABLE flag_changes")
+	return counts, alerts, translate(err, "stage flag changes")
+}
+
+// publishAlerts notifies every listening node of the alerts, delivered
+// when tx commits.
+func publishAlerts(ctx context.Context, tx pgx.Tx, alerts []supervision.Alert) error {
+	for _, a := range alerts {
+		b, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", supervision.AlertChannel, string(b)); err != nil {
+			return translate(err, "publish alert")
+		}
+	}
+	return nil
+}
+
+// flagColumns are the columns scanFlag reads, of alias f.
+const flagColumns = `f.id, f.kind, f.subject, coalesce(f.uscc, ''), f.usccs, coalesce(f.address_code, ''),
+	coalesce(f.building_id, 0), coalesce(f.grid_code, ''), coalesce(f.village_code, ''), coalesce(f.town_code, ''),
+	f.location, f.score, f.title, f.evidence, f.fingerprint, f.status, f.raised_at, f.opened_at, f.updated_at,
+	f.reviewed_at, f.reviewer, f.review_reason, f.resolved_at`
+
+func scanFlag(row pgx.CollectableRow) (supervision.Flag, error) {
+	var f supervision.Flag
+	var kind, uscc, status string
+	var usccs []string
+	var loc []byte
+	var score float32
+	err := row.Scan(&f.ID, &kind, &f.Subject, &uscc, &usccs, &f.AddressCode, &f.BuildingID, &f.GridCode,
+		&f.VillageCode, &f.TownCode, &loc, &score, &f.Title, &f.Evidence, &f.Fingerprint, &status,
+		&f.RaisedAt, &f.OpenedAt, &f.UpdatedAt, &f.ReviewedAt, &f.Reviewer, &f.ReviewReason, &f.ResolvedAt)
+	if err != nil {
+		return f, err
+	}
+	f.Kind, f.USCC, f.Status, f.Score = supervision.FlagKind(kind), supervision.USCC(uscc), supervision.FlagStatus(status), float64(score)
+	f.USCCs = make([]supervision.USCC, len(usccs))
+	for i, u := range usccs {
+		f.USCCs[i] = supervision.USCC(u)
+	}
+	if f.Location, err = pointOf(loc); err != nil {
+		return f, fmt.Errorf("flag %d: location: %w", f.ID, err)
+	}
+	return f, nil
+}
+
+// Flags lists flags by id and reports whether another page follows.
+func (db *DB) Flags(ctx context.Context, ff supervision.FlagFilter) ([]supervision.Flag, bool, error) {
+	var c conds
+	for _, eq := range []struct{ col, v string }{
+		{"f.kind", string(ff.Kind)}, {"f.status", string(ff.Status)}, {"f.town_code", ff.TownCode}, {"f.grid_code", ff.GridCode},
+	} {
+		if eq.v != "" {
+			c.add(eq.col+" = $?", eq.v)
+		}
+	}
+	if ff.USCC != "" {
+		c.add("$? = ANY(f.usccs)", string(ff.USCC))
+	}
+	if ff.MinScore != nil {
+		c.add("f.score >= $?", *ff.MinScore)
+	}
+	if b := ff.BBox; b != nil {
+		c.add("f.location && ST_MakeEnvelope(($?::float8[])[1], ($?::float8[])[2], ($?::float8[])[3], ($?::float8[])[4], 4326)", b[:])
+	}
+	rows, _ := db.pool.Query(ctx, "SELECT "+flagColumns+" FROM flags f"+c.page("f.id", ff.After, ff.Limit), c.args...)
+	fs, err := pgx.CollectRows(rows, scanFlag)
+	if err != nil {
+		return nil, false, translate(err, "list flags")
+	}
+	fs, more := morePages(fs, ff.Limit)
+	return fs, more, nil
+}
+
+// Flag returns a flag with its history, oldest first.
+func (db *DB) Flag(ctx context.Context, id int64) (supervision.Flag, []supervision.FlagEvent, error) {
+	rows, _ := db.pool.Query(ctx, "SELECT "+flagColumns+" FROM flags f WHERE f.id = $1", id)
+	f, err := pgx.CollectExactlyOneRow(rows, scanFlag)
+	if err != nil {
+		return f, nil, notFound(err, "flag", fmt.Sprint(id))
+	}
+	rows, _ = db.pool.Query(ctx, `SELECT at, action, actor, status, note, score, evidence FROM flag_events
+		WHERE flag_id = $1 ORDER BY id`, id)
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (supervision.FlagEvent, error) {
+		var e supervision.FlagEvent
+		var status string
+		var score *float32
+		err := row.Scan(&e.At, &e.Action, &e.Actor, &status, &e.Note, &score, &e.Evidence)
+		e.Status = supervision.FlagStatus(status)
+		if score != nil {
+			s := float64(*score)
+			e.Score = &s
+		}
+		return e, err
+	})
+	if err != nil {
+		return f, nil, translate(err, "read flag events")
+	}
+	return f, events, nil
+}
+
+// ReviewFlag records a reviewer's decision: 404 for an unknown flag, 400
+// for an incomplete review, 409 for a step the flag's status does not
+// allow.
+func (db *DB) ReviewFlag(ctx context.Context, id int64, r supervision.Review) (supervision.Flag, error) {
+	var f supervision.Flag
+	if err := r.Validate(); err != nil {
+		return f, invalidInput(err)
+	}
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var status string
+		if err := tx.QueryRow(ctx, `SELECT status FROM flags WHERE id = $1 FOR UPDATE`, id).Scan(&status); err != nil {
+			return notFound(err, "flag", fmt.Sprint(id))
+		}
+		next, err := supervision.FlagStatus(status).Next(r.Decision)
+		if err != nil {
+			return conflict(err)
+		}
+		now := time.Now()
+		_, err = tx.Exec(ctx, `UPDATE flags SET status = $2, reviewed_at = $3, reviewer = $4, review_reason = $5,
+				updated_at = $3, opened_at = CASE WHEN $2 = 'open' THEN $3 ELSE opened_at END
+			WHERE id = $1`, id, string(next), now, r.Reviewer, r.Reason)
+		if err != nil {
+			return translate(err, "review flag")
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO flag_events (flag_id, at, action, actor, status, note)
+			VALUES ($1, $2, $3, $4, $5, $6)`, id, now, string(r.Decision), r.Reviewer, string(next), r.Reason)
+		if err != nil {
+			return translate(err, "record the review")
+		}
+		rows, _ := tx.Query(ctx, "SELECT "+flagColumns+" FROM flags f WHERE f.id = $1", id)
+		f, err = pgx.CollectExactlyOneRow(rows, scanFlag)
+		return translate(err, "read the reviewed flag")
+	})
+	return f, err
+}
+
+// OpenFlags returns the open flags concerning any of the entities or the
+// address, most severe first: what entity and address responses show.
+func (db *DB) OpenFlags(ctx context.Context, usccs []supervision.USCC, addressCode string) ([]supervision.Flag, error) {
+	us := make([]string, len(usccs))
+	for i, u := range usccs {
+		us[i] = string(u)
+	}
+	rows, _ := db.pool.Query(ctx, "SELECT "+flagColumns+` FROM flags f
+		WHERE f.status = 'open' AND (f.usccs && $1::text[] OR ($2 <> '' AND f.address_code = $2))
+		ORDER BY f.score DESC, f.id LIMIT 200`, us, addressCode)
+	fs, err := pgx.CollectRows(rows, scanFlag)
+	if err != nil {
+		return nil, translate(err, "read open flags")
+	}
+	return fs, nil
+}
+
+// RestrictedTrades returns the restricted-trade rules.
+func (db *DB) RestrictedTrades(ctx context.Context) ([]supervision.RestrictedTrade, error) {
+	return restrictedTrades(ctx, db.pool)
+}
+
+// ReplaceRestrictedTrades replaces the restricted-trade rules and queues
+// every active entity in a building for re-evaluation.
+func (db *DB) ReplaceRestrictedTrades(ctx context.Context, ts []supervision.RestrictedTrade) error {
+	if err := supervision.ValidateTrades(ts); err != nil {
+		return invalidInput(err)
+	}
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "DELETE FROM restricted_trades"); err != nil {
+			return translate(err, "replace restricted trades")
+		}
+		for i, t := range ts {
+			if _, err := tx.Exec(ctx, `INSERT INTO restricted_trades (code, label, keywords, uses, position)
+				VALUES ($1, $2, $3, $4, $5)`, t.Code, t.Label, t.Keywords, t.Uses, i); err != nil {
+				return translate(err, "replace restricted trades")
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO flag_queue (uscc) SELECT uscc FROM entities
+			WHERE status = 'active' AND building_id IS NOT NULL ON CONFLICT DO NOTHING`)
+		return translate(err, "queue entities for the new rules")
+	})
+}

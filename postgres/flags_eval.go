@@ -1,0 +1,426 @@
+package postgres
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gridsentry/gridsentry/addressbook"
+	"github.com/gridsentry/gridsentry/geo"
+	"github.com/gridsentry/gridsentry/supervision"
+)
+
+// Evaluating the flag rules: gather the facts (flag_facts.sql,
+// flag_areas.sql), run the pure rules of package supervision, reconcile the
+// findings with the stored flags and write the difference. A full run
+// covers every entity, a town at a time on two connections; an incremental
+// run covers the entities the triggers of migration 00006 queued, with
+// everyone sharing a registered address, phone or legal representative
+// with them, so that group rules see whole groups.
+
+//go:embed flag_facts.sql
+var flagFactsSQL string
+
+//go:embed flag_areas.sql
+var flagAreasSQL string
+
+// SetFlagConfig sets the thresholds of the flag rules; zero fields keep
+// the defaults.
+func (db *DB) SetFlagConfig(c supervision.FlagConfig) { db.flagCfg = c.WithDefaults() }
+
+func (db *DB) flagConfig() supervision.FlagConfig {
+	if db.flagCfg.ClusterRoom == 0 {
+		return supervision.DefaultFlagConfig()
+	}
+	return db.flagCfg
+}
+
+// flagRules reads the restricted trades and returns the rules.
+func (db *DB) flagRules(ctx context.Context, q querier) (supervision.FlagRules, error) {
+	ts, err := restrictedTrades(ctx, q)
+	return supervision.FlagRules{Config: db.flagConfig(), Trades: ts}, err
+}
+
+func restrictedTrades(ctx context.Context, q querier) ([]supervision.RestrictedTrade, error) {
+	rows, _ := q.Query(ctx, `SELECT code, label, keywords, uses FROM restricted_trades ORDER BY position, code`)
+	ts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (supervision.RestrictedTrade, error) {
+		var t supervision.RestrictedTrade
+		return t, row.Scan(&t.Code, &t.Label, &t.Keywords, &t.Uses)
+	})
+	if err != nil {
+		return nil, translate(err, "read restricted trades")
+	}
+	return ts, nil
+}
+
+// flagFacts runs the facts query with cond (on alias e, arguments from $4)
+// and hands each row to each.
+func flagFacts(ctx context.Context, q querier, cfg supervision.FlagConfig, now time.Time, cond string, args []any, each func(*supervision.EntityFacts) error) error {
+	all := append([]any{now, now.AddDate(0, 0, -cfg.HotspotDays), cfg.OffSiteMetres}, args...)
+	rows, err := q.Query(ctx, fmt.Sprintf(flagFactsSQL, cond), all...)
+	if err != nil {
+		return translate(err, "read flag facts")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f supervision.EntityFacts
+		var uscc, kind, status, linkStatus, linkLevel string
+		var lon, lat *float64
+		var ids []int64
+		var ats []time.Time
+		var inspectors, outcomes, crss []string
+		var lons, lats []float64
+		var distance float64
+		var complaints int64
+		var ftID *int64
+		var ftAssignee, ftStatus string
+		var ftPushed, ftDue *time.Time
+		err := rows.Scan(&uscc, &f.Name, &kind, &status, &f.Industry, &f.Scope, &f.AddressText, &f.RegisteredAt,
+			&f.ReportYear, &f.LegalRep, &f.Phone, &f.IDNumber,
+			&linkStatus, &linkLevel, &f.LinkScore, &f.LinkIssues,
+			&f.AddressCode, &f.BuildingID, &f.GridCode, &f.VillageCode, &f.TownCode, &lon, &lat,
+			&f.BuildingStatus, &f.BuildingUse, &f.BuildingLabel, &f.Host,
+			&f.LastInspectedAt,
+			&ids, &ats, &inspectors, &outcomes, &crss, &lons, &lats, &distance,
+			&complaints, &ftID, &ftAssignee, &ftPushed, &ftDue, &ftStatus)
+		if err != nil {
+			return translate(err, "scan flag facts")
+		}
+		f.USCC, f.Kind, f.Status = supervision.USCC(uscc), supervision.Kind(kind), supervision.Status(status)
+		f.LinkStatus, f.LinkLevel = addressbook.MatchStatus(linkStatus), addressbook.MatchLevel(linkLevel)
+		if lon != nil && lat != nil {
+			f.Location = &geo.WGS84{Lon: *lon, Lat: *lat}
+		}
+		f.Visits = make([]supervision.VisitFact, len(ids))
+		for i := range ids {
+			f.Visits[i] = supervision.VisitFact{ID: ids[i], At: ats[i], Inspector: inspectors[i],
+				Outcome: supervision.Outcome(outcomes[i]), CRS: crss[i], Location: geo.WGS84{Lon: lons[i], Lat: lats[i]}, DistanceM: -1}
+		}
+		if len(f.Visits) > 0 {
+			f.Visits[0].DistanceM = distance
+		}
+		f.Complaints = int(complaints)
+		if ftID != nil {
+			f.FirstCheck = &supervision.Task{ID: *ftID, USCC: f.USCC, Kind: supervision.TaskFirstCheck, Assignee: ftAssignee,
+				Status: supervision.TaskStatus(ftStatus), PushedAt: *ftPushed, DueAt: *ftDue}
+		}
+		if err := each(&f); err != nil {
+			return err
+		}
+	}
+	return translate(rows.Err(), "read flag facts")
+}
+
+// complaintAreas returns the complaint counts per building and grid and
+// industry that reach the smallest threshold, for cond on alias c.
+func complaintAreas(ctx context.Context, q querier, cfg supervision.FlagConfig, now time.Time, cond string, args ...any) ([]supervision.ComplaintArea, error) {
+	least := 1 << 30
+	for _, m := range []map[string]int{cfg.HotspotBuilding, cfg.HotspotGrid} {
+		for _, v := range m {
+			least = min(least, v)
+		}
+	}
+	all := append([]any{now.AddDate(0, 0, -cfg.HotspotDays), least}, args...)
+	rows, _ := q.Query(ctx, fmt.Sprintf(flagAreasSQL, cond), all...)
+	areas, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (supervision.ComplaintArea, error) {
+		var a supervision.ComplaintArea
+		var lon, lat *float64
+		var n int64
+		var usccs []string
+		err := row.Scan(&a.Level, &a.BuildingID, &a.GridCode, &a.VillageCode, &a.TownCode, &a.Industry, &lon, &lat, &n, &usccs)
+		if lon != nil && lat != nil {
+			a.Location = &geo.WGS84{Lon: *lon, Lat: *lat}
+		}
+		a.Count = int(n)
+		for _, u := range usccs {
+			a.USCCs = append(a.USCCs, supervision.USCC(u))
+		}
+		return a, err
+	})
+	if err != nil {
+		return nil, translate(err, "count complaints by area")
+	}
+	return areas, nil
+}
+
+// FlagRun reports an evaluation: entities read, findings, and the changes
+// written by action.
+type FlagRun struct {
+	Scope    string // full or incremental
+	Entities int
+	Findings int
+	Changes  map[supervision.FlagAction]int
+	Alerts   []supervision.Alert
+	Took     time.Duration
+}
+
+// RecomputeFlags evaluates every rule over every entity and reconciles all
+// stored flags with the findings, in one transaction; progress, when not
+// nil, hears the towns done of the total. Alerts are not published for a
+// full run: it re-states what the stream said, or starts one.
+func (db *DB) RecomputeFlags(ctx context.Context, now time.Time, progress func(done, total int)) (FlagRun, error) {
+	start := time.Now()
+	run := FlagRun{Scope: "full"}
+	rules, err := db.flagRules(ctx, db.pool)
+	if err != nil {
+		return run, err
+	}
+	rows, _ := db.pool.Query(ctx, `SELECT code FROM towns ORDER BY code`)
+	towns, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return run, translate(err, "list towns")
+	}
+	towns = append(towns, "") // entities no town claims
+	var (
+		mu       sync.Mutex
+		findings []supervision.Finding
+		entities int
+		done     int
+	)
+	groups := rules.NewGroupCounter()
+	work := make(chan string)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			var err error
+			for town := range work {
+				if err != nil {
+					continue
+				}
+				cond, args := "e.town_code = $4", []any{town}
+				if town == "" {
+					cond, args = "e.town_code IS NULL", nil
+				}
+				var local []supervision.Finding
+				n := 0
+				err = flagFacts(ctx, db.pool, rules.Config, now, cond, args, func(f *supervision.EntityFacts) error {
+					n++
+					local = append(local, rules.Entity(f, now)...)
+					mu.Lock()
+					groups.Add(f)
+					mu.Unlock()
+					return nil
+				})
+				mu.Lock()
+				findings = append(findings, local...)
+				entities += n
+				done++
+				if progress != nil && err == nil {
+					progress(done, len(towns))
+				}
+				mu.Unlock()
+			}
+			errs <- err
+		}()
+	}
+	for _, t := range towns {
+		work <- t
+	}
+	close(work)
+	for range 2 {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	if err != nil {
+		return run, err
+	}
+	areas, err := complaintAreas(ctx, db.pool, rules.Config, now, "true")
+	if err != nil {
+		return run, err
+	}
+	findings = append(findings, groups.Findings()...)
+	findings = append(findings, rules.Areas(areas)...)
+	run.Entities, run.Findings = entities, len(findings)
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		states, err := flagStates(ctx, tx, "true")
+		if err != nil {
+			return err
+		}
+		run.Changes, _, err = applyFlagChanges(ctx, tx, supervision.Reconcile(states, findings), now)
+		if err != nil {
+			return err
+		}
+		return logFlagRun(ctx, tx, &run, start)
+	})
+	run.Took = time.Since(start)
+	return run, err
+}
+
+func logFlagRun(ctx context.Context, tx pgx.Tx, run *FlagRun, start time.Time) error {
+	counts, _ := json.Marshal(run.Changes)
+	_, err := tx.Exec(ctx, `INSERT INTO flag_runs (scope, started_at, finished_at, entities, counts)
+		VALUES ($1, $2, clock_timestamp(), $3, $4)`, run.Scope, start, run.Entities, counts)
+	return translate(err, "log the flag run")
+}
+
+// flagStates reads the stored flags matching cond (on alias f), locking
+// them against a concurrent evaluation or review.
+func flagStates(ctx context.Context, tx pgx.Tx, cond string, args ...any) ([]supervision.FlagState, error) {
+	rows, _ := tx.Query(ctx, `SELECT f.id, f.kind, f.subject, f.status, f.fingerprint, f.score FROM flags f WHERE `+cond, args...)
+	states, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (supervision.FlagState, error) {
+		var s supervision.FlagState
+		var kind, status string
+		var score float32
+		err := row.Scan(&s.ID, &kind, &s.Subject, &status, &s.Fingerprint, &score)
+		s.Kind, s.Status, s.Score = supervision.FlagKind(kind), supervision.FlagStatus(status), float64(score)
+		return s, err
+	})
+	if err != nil {
+		return nil, translate(err, "read stored flags")
+	}
+	return states, nil
+}
+
+func entitySubject(u supervision.USCC) string { return "entity:" + string(u) }
+
+// EvaluateQueued takes up to max entities off the queue, evaluates the
+// rules over them (and whoever shares an address, phone or legal
+// representative with them), reconciles the flags of that scope and
+// publishes an alert per flag raised or re-opened, in one transaction.
+// It returns what it did; Entities is 0 when the queue was empty.
+func (db *DB) EvaluateQueued(ctx context.Context, now time.Time, max int) (FlagRun, error) {
+	start := time.Now()
+	run := FlagRun{Scope: "incremental"}
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `DELETE FROM flag_queue WHERE uscc IN (
+			SELECT uscc FROM flag_queue ORDER BY queued_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING uscc`, max)
+		dirty, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return translate(err, "take queued entities")
+		}
+		if len(dirty) == 0 {
+			return nil
+		}
+		run.Entities = len(dirty)
+		var alerts []supervision.Alert
+		run.Changes, alerts, err = db.evaluate(ctx, tx, dirty, now, nil)
+		if err != nil {
+			return err
+		}
+		if err := publishAlerts(ctx, tx, alerts); err != nil {
+			return err
+		}
+		run.Alerts = alerts
+		return logFlagRun(ctx, tx, &run, start)
+	})
+	run.Took = time.Since(start)
+	return run, err
+}
+
+// evaluate runs the rules over the entities dirty within tx and writes the
+// changes. With only set, it evaluates those kinds of entity rule alone
+// (the check-in's off-site verdict) and no group or area rule.
+func (db *DB) evaluate(ctx context.Context, tx pgx.Tx, dirty []string, now time.Time, only []supervision.FlagKind) (map[supervision.FlagAction]int, []supervision.Alert, error) {
+	rules, err := db.flagRules(ctx, tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	cond, args := "e.uscc = ANY($4)", []any{dirty}
+	if only == nil {
+		// Everyone who shares a registered address, phone or legal
+		// representative with a dirty entity, or a group flag with one.
+		cond = `e.uscc IN (
+			SELECT unnest($4::text[])
+			UNION SELECT x.uscc FROM entities d JOIN entities x ON x.address_code = d.address_code WHERE d.uscc = ANY($4)
+			UNION SELECT x.uscc FROM entities d JOIN entities x ON x.phone = d.phone WHERE d.uscc = ANY($4) AND d.phone <> ''
+			UNION SELECT x.uscc FROM entities d JOIN entities x ON x.id_number = d.id_number
+				WHERE d.uscc = ANY($4) AND d.id_number <> ''
+			UNION SELECT unnest(f.usccs) FROM flags f WHERE f.usccs && $4::text[] AND f.uscc IS NULL
+				AND f.kind IN ('cluster_registration', 'linked_parties'))`
+	}
+	isDirty := make(map[supervision.USCC]bool, len(dirty))
+	for _, u := range dirty {
+		isDirty[supervision.USCC(u)] = true
+	}
+	var findings []supervision.Finding
+	subjects := make([]string, 0, len(dirty))
+	for _, u := range dirty {
+		subjects = append(subjects, entitySubject(supervision.USCC(u)))
+	}
+	groups := rules.NewGroupCounter()
+	inScope := map[string]bool{}
+	if only == nil {
+		// The groups a dirty entity was in when last evaluated are in
+		// scope too: it may have left them. The facts query gathered
+		// their members through the flags' usccs.
+		rows, _ := tx.Query(ctx, `SELECT subject FROM flags WHERE uscc IS NULL AND usccs && $1::text[]
+			AND kind IN ('cluster_registration', 'linked_parties')`, dirty)
+		old, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return nil, nil, translate(err, "read the group flags of queued entities")
+		}
+		for _, s := range old {
+			inScope[s] = true
+		}
+	}
+	var buildings []int64
+	var grids []string
+	err = flagFacts(ctx, tx, rules.Config, now, cond, args, func(f *supervision.EntityFacts) error {
+		if only != nil {
+			for _, x := range rules.Entity(f, now) {
+				if slices.Contains(only, x.Kind) {
+					findings = append(findings, x)
+				}
+			}
+			return nil
+		}
+		groups.Add(f)
+		if !isDirty[f.USCC] {
+			return nil
+		}
+		findings = append(findings, rules.Entity(f, now)...)
+		for _, s := range supervision.GroupSubjects(f) {
+			inScope[s] = true
+		}
+		if f.BuildingID != 0 {
+			buildings = append(buildings, f.BuildingID)
+		}
+		if f.GridCode != "" {
+			grids = append(grids, f.GridCode)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	kinds := make([]string, len(only))
+	for i, k := range only {
+		kinds[i] = string(k)
+	}
+	stateCond, stateArgs := "f.subject = ANY($1) AND f.kind = ANY($2) FOR UPDATE", []any{subjects, kinds}
+	if only == nil {
+		for _, x := range groups.Findings() {
+			if inScope[x.Subject] {
+				findings = append(findings, x)
+			}
+		}
+		areas, err := complaintAreas(ctx, tx, rules.Config, now, "(c.building_id = ANY($3) OR c.grid_code = ANY($4))", buildings, grids)
+		if err != nil {
+			return nil, nil, err
+		}
+		findings = append(findings, rules.Areas(areas)...)
+		var prefixes []string
+		for _, b := range buildings {
+			prefixes = append(prefixes, fmt.Sprintf("building:%d:%%", b))
+		}
+		for _, g := range grids {
+			prefixes = append(prefixes, "grid:"+g+":%")
+		}
+		for s := range inScope {
+			subjects = append(subjects, s)
+		}
+		stateCond, stateArgs = "(f.subject = ANY($1) OR f.subject LIKE ANY($2)) FOR UPDATE", []any{subjects, prefixes}
+	}
+	states, err := flagStates(ctx, tx, stateCond, stateArgs...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return applyFlagChanges(ctx, tx, supervision.Reconcile(states, findings), now)
+}
