@@ -386,6 +386,13 @@ func (s *Server) addressByCode(w http.ResponseWriter, r *http.Request) error {
 	if out["entities"], err = s.entitiesAt(r.Context(), current); err != nil {
 		return err
 	}
+	// And what is wrong there: the open flags about the address or anyone
+	// registered at it (their flags carry the address code).
+	if s.flags.FlagStore != nil {
+		if out["flags"], err = s.openFlags(r.Context(), nil, current); err != nil {
+			return err
+		}
+	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

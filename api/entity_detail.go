@@ -33,6 +33,7 @@ type entityDetailJSON struct {
 	Complaints  []complaintJSON  `json:"complaints"`
 	Violations  []violationJSON  `json:"violations"`
 	Abnormal    []abnormalJSON   `json:"abnormal"`
+	Flags       []flagJSON       `json:"flags,omitempty"` // open ones; absent without flags
 }
 
 // entityDetail adds the workflow's records to an entity. Without a
@@ -87,6 +88,9 @@ func (s *Server) entityDetail(ctx context.Context, rec supervision.EntityRecord)
 	}
 	for _, a := range abnormal {
 		out.Abnormal = append(out.Abnormal, toAbnormalJSON(a))
+	}
+	if out.Flags, err = s.openFlags(ctx, []supervision.USCC{rec.USCC}, ""); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -88,7 +88,10 @@ func (s *Server) postInspection(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Location", "/v1/inspections/"+strconv.FormatInt(rec.ID, 10))
 	out := toInspectionJSON(rec)
-	writeJSON(w, http.StatusCreated, map[string]any{"inspection": out, "closed_tasks": out.TaskIDs})
+	// The off-site verdict comes with the answer, so the app can warn the
+	// inspector on the spot: flags is empty when the check-in is on site.
+	writeJSON(w, http.StatusCreated, map[string]any{"inspection": out, "closed_tasks": out.TaskIDs,
+		"flags": toFlagsJSON(rec.Flags)})
 	return nil
 }
 

@@ -65,6 +65,8 @@ type Server struct {
 	entities EntityStore   // entities.go
 	reader   EntityReader  // entities_read.go
 	workflow WorkflowStore // workflow.go
+	alerts   alertStreams  // alerts.go
+	flags    flagger       // flags.go
 }
 
 // IndexSource gives the current in-memory address index (nil until loaded).
@@ -150,6 +152,8 @@ func (s *Server) routes() {
 	s.entityRoutes(r)
 	s.entityReadRoutes(r)
 	s.workflowRoutes(r)
+	s.alertRoutes(r)
+	s.flagRoutes(r)
 
 	r.NotFoundHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return derrors.New(derrors.NotFound, "no route for %s %s", r.Method, r.URL.Path)

@@ -112,10 +112,32 @@ func (db *DB) RecordInspection(ctx context.Context, in supervision.Inspection, t
 		if err != nil {
 			return translate(err, "insert inspection")
 		}
-		rec.TaskIDs, err = closeAnswered(ctx, tx, &rec.Inspection, taskIDs)
+		if rec.TaskIDs, err = closeAnswered(ctx, tx, &rec.Inspection, taskIDs); err != nil {
+			return err
+		}
+		rec.Flags, err = db.offSiteVerdict(ctx, tx, rec.USCC, rec.ID, now)
 		return err
 	})
 	return rec, err
+}
+
+// offSiteVerdict runs the off-site rule on the inspection just stored in
+// tx, writes its flag, publishes the alert on commit, and returns the flag
+// when the inspection raised or renewed it. The other rules follow when
+// the evaluator takes the entity off the queue.
+func (db *DB) offSiteVerdict(ctx context.Context, tx pgx.Tx, uscc supervision.USCC, inspectionID int64, now time.Time) ([]supervision.Flag, error) {
+	_, alerts, err := db.evaluate(ctx, tx, []string{string(uscc)}, now, []supervision.FlagKind{supervision.FlagOffSite})
+	if err != nil {
+		return nil, err
+	}
+	if err := publishAlerts(ctx, tx, alerts); err != nil {
+		return nil, err
+	}
+	rows, _ := tx.Query(ctx, "SELECT "+flagColumns+` FROM flags f WHERE f.kind = $1 AND f.subject = $2
+		AND f.status <> 'resolved' AND f.evidence->'inspection'->>'id' = $3`,
+		string(supervision.FlagOffSite), entitySubject(uscc), fmt.Sprint(inspectionID))
+	fs, err := pgx.CollectRows(rows, scanFlag)
+	return fs, translate(err, "read the off-site flag")
 }
 
 // closeAnswered closes the entity's open on-site tasks that in answers, or

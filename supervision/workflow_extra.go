@@ -211,6 +211,7 @@ type InspectionRecord struct {
 	GridCode   string
 	BuildingID int64
 	CreatedAt  time.Time
+	Flags      []Flag // the off-site flag the check-in raised or renewed, when it did
 }
 
 // Visits: "one visit, all items". An inspector checks a business once for
