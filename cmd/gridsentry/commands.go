@@ -83,6 +83,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cfg.registerDatabase(fs)
 	cfg.registerHTTP(fs)
 	cfg.registerPolicy(fs)
+	cfg.registerFlagRules(fs)
 	city := demoFlags(fs)
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -112,6 +113,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err := loadDemo(ctx, db, dc, log, stderr); err != nil {
 			return err
 		}
+		if err := recomputeFlags(ctx, &cfg, db, log, stderr); err != nil {
+			return err
+		}
 	}
 	return serve(ctx, &cfg, db, log, stdout)
 }
@@ -124,6 +128,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.registerDatabase(fs)
 	cfg.registerHTTP(fs)
 	cfg.registerPolicy(fs)
+	cfg.registerFlagRules(fs)
 	migrate := fs.Bool("migrate", false, "apply pending migrations before serving")
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -157,6 +162,11 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 	if err != nil {
 		return err
 	}
+	flagCfg, err := cfg.flagConfig()
+	if err != nil {
+		return err
+	}
+	db.SetFlagConfig(flagCfg)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (another gridsentry running? choose one with -addr)", cfg.Addr, err)
@@ -201,11 +211,21 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 		defer wg.Done()
 		_ = relinker.Run(ctx)
 	}()
+	// The flag evaluator follows every change the triggers queue, and
+	// evaluates everything afresh every -flags-full-every.
+	evaluator := postgres.NewFlagEvaluator(db, log)
+	evaluator.FullEvery = cfg.FlagsFullEvery
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = evaluator.Run(ctx)
+	}()
 	defer wg.Wait()
 
 	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBatchBytes: cfg.MaxBatchBytes, ShutdownTimeout: cfg.ShutdownTimeout}, db,
 		readiness{db, index}, log, api.WithAddresses(index, db), api.WithLibraryFiles(db, db),
-		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(db), api.WithWorkflow(db), api.WithTaskPolicy(policy))
+		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(db), api.WithWorkflow(db), api.WithTaskPolicy(policy),
+		api.WithFlags(db, flagCfg))
 	url := "http://" + ln.Addr().String() + "/"
 	log.Info("serving", "url", url)
 	fmt.Fprintf(stdout, "gridsentry is serving at %s (Ctrl-C to stop)\n", url)
@@ -219,6 +239,7 @@ var (
 	_ api.WorkflowStore = (*postgres.DB)(nil)
 	_ api.EntityHistory = (*postgres.DB)(nil)
 	_ api.EntityStore   = (*postgres.EntityWriter)(nil)
+	_ api.FlagStore     = (*postgres.DB)(nil)
 )
 
 // defaultMemoryLimit is the soft memory limit of serve and dev when
@@ -290,6 +311,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.registerDatabase(fs)
+	cfg.registerFlagRules(fs)
 	city := demoFlags(fs)
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -310,7 +332,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := migrateUp(ctx, db, log); err != nil {
 		return err
 	}
-	return loadDemo(ctx, db, dc, log, stderr)
+	if err := loadDemo(ctx, db, dc, log, stderr); err != nil {
+		return err
+	}
+	return recomputeFlags(ctx, &cfg, db, log, stderr)
 }
 
 // demoFlags adds -scale and -seed to fs; the function it returns reads them

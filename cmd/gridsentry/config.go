@@ -31,6 +31,33 @@ type config struct {
 	ChangeCheckDays  int           // GRIDSENTRY_CHANGE_CHECK_DAYS: working days to check a changed address
 	PermitDays       int           // GRIDSENTRY_PERMIT_DAYS: working days for a department's feedback
 	HolidaysFile     string        // GRIDSENTRY_HOLIDAYS_FILE: public holidays and make-up working days
+	FlagConfigFile   string        // GRIDSENTRY_FLAG_CONFIG: thresholds of the flag rules (JSON)
+	FlagsFullEvery   time.Duration // GRIDSENTRY_FLAGS_FULL_EVERY: how often every flag is evaluated afresh
+}
+
+// registerFlagRules adds the settings of the flag rules.
+func (c *config) registerFlagRules(fs *flag.FlagSet) {
+	fs.StringVar(&c.FlagConfigFile, "flag-config", env("GRIDSENTRY_FLAG_CONFIG", ""),
+		"JSON file of flag thresholds over the defaults (see GET /v1/rules/flags and docs/flags.md); "+
+			"empty: the defaults (env GRIDSENTRY_FLAG_CONFIG)")
+	fs.DurationVar(&c.FlagsFullEvery, "flags-full-every", envDuration("GRIDSENTRY_FLAGS_FULL_EVERY", 6*time.Hour),
+		"how often serve evaluates every flag afresh, besides the changes it evaluates as they come (env GRIDSENTRY_FLAGS_FULL_EVERY)")
+}
+
+// flagConfig returns the thresholds of the flag rules.
+func (c *config) flagConfig() (supervision.FlagConfig, error) {
+	if c.FlagConfigFile == "" {
+		return supervision.DefaultFlagConfig(), nil
+	}
+	b, err := os.ReadFile(c.FlagConfigFile)
+	if err != nil {
+		return supervision.FlagConfig{}, fmt.Errorf("-flag-config: %w", err)
+	}
+	fc, err := supervision.ParseFlagConfig(b)
+	if err != nil {
+		return fc, fmt.Errorf("-flag-config %s: %w", c.FlagConfigFile, err)
+	}
+	return fc, nil
 }
 
 // registerPolicy adds the task deadline settings.
@@ -125,7 +152,7 @@ func (c *config) logValues() []any {
 		"max_body_bytes", c.MaxBodyBytes, "max_batch_bytes", c.MaxBatchBytes, "statement_timeout", c.StatementTimeout.String(),
 		"shutdown_timeout", c.ShutdownTimeout.String(), "db_max_conns", c.DBMaxConns,
 		"first_check_days", c.FirstCheckDays, "change_check_days", c.ChangeCheckDays, "permit_days", c.PermitDays,
-		"holidays_file", c.HolidaysFile,
+		"holidays_file", c.HolidaysFile, "flag_config", c.FlagConfigFile, "flags_full_every", c.FlagsFullEvery.String(),
 	}
 }
 

@@ -12,6 +12,7 @@
 //	gridsentry import addresses|buildings|all FILE     load a library file (docs/library-formats.md)
 //	gridsentry import entities FILE                    load market entities (NDJSON or CSV)
 //	gridsentry link [-all]                             link market entities to the library
+//	gridsentry flags recompute|evaluate                evaluate the flag rules
 //	gridsentry export addresses|buildings|all > FILE   write the library in the same formats
 //	gridsentry version                     print the version
 //
@@ -74,6 +75,7 @@ commands:
   import    addresses|buildings|all FILE: load a CSV or GeoJSON file into the standard address library;
             entities FILE: load market entities (NDJSON or CSV), linking and pushing them
   link      link unlinked market entities to the library (-all: re-link every one)
+  flags     evaluate the flag rules: recompute (all, afresh) or evaluate (the queued changes)
   export    addresses|buildings|all: write the library as CSV or GeoJSON (the format import reads)
   version   print the version
 
@@ -106,6 +108,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runExport(ctx, rest, stdout, stderr)
 	case "link":
 		return runLink(ctx, rest, stdout, stderr)
+	case "flags":
+		return runFlags(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
