@@ -220,12 +220,19 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 		defer wg.Done()
 		_ = evaluator.Run(ctx)
 	}()
+	// Every node listens for the alerts of raised flags and streams them.
+	alerts := api.NewAlertHub(0)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = postgres.NewAlertListener(db, alerts, log).Run(ctx)
+	}()
 	defer wg.Wait()
 
 	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBatchBytes: cfg.MaxBatchBytes, ShutdownTimeout: cfg.ShutdownTimeout}, db,
 		readiness{db, index}, log, api.WithAddresses(index, db), api.WithLibraryFiles(db, db),
 		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(db), api.WithWorkflow(db), api.WithTaskPolicy(policy),
-		api.WithFlags(db, flagCfg))
+		api.WithFlags(db, flagCfg), api.WithAlerts(alerts))
 	url := "http://" + ln.Addr().String() + "/"
 	log.Info("serving", "url", url)
 	fmt.Fprintf(stdout, "gridsentry is serving at %s (Ctrl-C to stop)\n", url)
@@ -241,6 +248,9 @@ var (
 	_ api.EntityStore   = (*postgres.EntityWriter)(nil)
 	_ api.FlagStore     = (*postgres.DB)(nil)
 )
+
+// The API's alert hub follows the database's alert listener.
+var _ postgres.AlertSink = (*api.AlertHub)(nil)
 
 // defaultMemoryLimit is the soft memory limit of serve and dev when
 // GOMEMLIMIT is not set.
