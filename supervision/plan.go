@@ -112,11 +112,20 @@ type CampaignRequest struct {
 	Items      []string // inspection items of the checks; empty: every city item
 	Department string   // who asks, recorded on the tasks; optional
 	CreatedBy  string
+	// NewEntityDays: registrations younger than this, never inspected, are
+	// always drawn; 0 takes DefaultFlagConfig's.
+	NewEntityDays int
+}
+
+// Params returns the parameters stored with the campaign.
+func (r *CampaignRequest) Params() CampaignParams {
+	return CampaignParams{Quotas: r.Quotas, Industries: r.Industries, Kinds: r.Kinds, Items: r.Items,
+		Department: r.Department, NewEntityDays: r.NewEntityDays}
 }
 
 // Validate checks a request at now against the city's inspection items
 // (a campaign spans towns, so it asks for city items only). Empty Items
-// become every city item.
+// become every city item, a zero NewEntityDays the default.
 func (r *CampaignRequest) Validate(now time.Time, cityItems []Item) error {
 	if strings.TrimSpace(r.Name) == "" || utf8.RuneCountInString(r.Name) > MaxNameRunes || !utf8.ValidString(r.Name) {
 		return fieldErr("name", "is required, at most %d characters", MaxNameRunes)
@@ -158,6 +167,12 @@ func (r *CampaignRequest) Validate(now time.Time, cityItems []Item) error {
 	}
 	if len(r.Items) == 0 {
 		r.Items = codes
+	}
+	if r.NewEntityDays == 0 {
+		r.NewEntityDays = DefaultFlagConfig().NewEntityDays
+	}
+	if r.NewEntityDays < 1 || r.NewEntityDays > 3660 {
+		return fieldErr("new_entity_days", "must be 1 to 3660 days, not %d", r.NewEntityDays)
 	}
 	if utf8.RuneCountInString(r.CreatedBy) > MaxActorRunes || !utf8.ValidString(r.CreatedBy) {
 		return fieldErr("created_by", "at most %d characters of valid UTF-8", MaxActorRunes)
@@ -517,4 +532,65 @@ func PlanVisits(visits []Visit, start *geo.WGS84) Plan {
 		}
 	}
 	return p
+}
+
+// A Campaign is a stored double-random campaign: the request it was drawn
+// with, what it drew and the check task of each entity drawn.
+type Campaign struct {
+	ID        int64
+	Name      string
+	Seed      int64
+	Params    CampaignParams
+	CreatedBy string
+	CreatedAt time.Time
+	DueAt     time.Time
+	Counts    CampaignCounts
+	Entities  []CampaignEntity // in the order drawn: quota by quota, new registrations first
+}
+
+// CampaignParams are the parameters of a draw besides the seed, as stored
+// with the campaign: with the seed and the data as it was at the campaign's
+// creation they give the same draw.
+type CampaignParams struct {
+	Quotas        []Quota  `json:"quotas"`
+	Industries    []string `json:"industries,omitempty"`
+	Kinds         []Kind   `json:"kinds,omitempty"`
+	Items         []string `json:"items"`
+	Department    string   `json:"department,omitempty"`
+	NewEntityDays int      `json:"new_entity_days"`
+}
+
+// CampaignCounts sum up a campaign's draw.
+type CampaignCounts struct {
+	Candidates int          `json:"candidates"`
+	New        int          `json:"new"`
+	Drawn      int          `json:"drawn"`
+	Tasks      int          `json:"tasks"`
+	Quotas     []QuotaCount `json:"quotas"`
+}
+
+// NewCampaignCounts sums the counts of the quotas.
+func NewCampaignCounts(qs []QuotaCount) CampaignCounts {
+	c := CampaignCounts{Quotas: qs}
+	for _, q := range qs {
+		c.Candidates += q.Candidates
+		c.New += q.New
+		c.Drawn += q.Drawn
+	}
+	c.Tasks = c.New + c.Drawn
+	return c
+}
+
+// A CampaignEntity is an entity a campaign holds, why, and its check task.
+type CampaignEntity struct {
+	USCC       USCC
+	Name       string
+	TownCode   string
+	GridCode   string
+	Quota      string // the town or grid code of the quota it fills
+	Reason     DrawReason
+	Weight     Weight
+	TaskID     int64
+	TaskStatus TaskStatus
+	DueAt      time.Time
 }
