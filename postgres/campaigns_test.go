@@ -242,4 +242,3 @@ func usccsOf(c supervision.Campaign) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
-
