@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,20 +63,11 @@ type alertFilter struct {
 	kind       supervision.FlagKind
 }
 
-func parseAlertFilter(q url.Values) (alertFilter, error) {
-	f := alertFilter{town: q.Get("town"), grid: q.Get("grid")}
-	// The codes follow the entity filters' rules.
-	if err := (supervision.EntityFilter{TownCode: f.town, GridCode: f.grid}).Validate(); err != nil {
-		return f, badInput(err)
-	}
-	if k := q.Get("kind"); k != "" {
-		kind, err := supervision.ParseFlagKind(k)
-		if err != nil {
-			return f, derrors.Field("kind", "%v", err)
-		}
-		f.kind = kind
-	}
-	return f, nil
+func parseAlertFilter(r *http.Request) (alertFilter, error) {
+	q := &query{r: r}
+	f := alertFilter{town: q.code("town", "town", 9), grid: q.code("grid", "grid", 15),
+		kind: parsed(q, "kind", supervision.ParseFlagKind)}
+	return f, q.err
 }
 
 func (f alertFilter) match(a supervision.Alert) bool {
@@ -115,7 +105,7 @@ func (s *Server) alertStream(w http.ResponseWriter, r *http.Request) error {
 	if s.alerts.source == nil {
 		return derrors.New(derrors.Unavailable, "the alert stream is not enabled on this server")
 	}
-	f, err := parseAlertFilter(r.URL.Query())
+	f, err := parseAlertFilter(r)
 	if err != nil {
 		return err
 	}
