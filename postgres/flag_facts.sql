@@ -1,5 +1,6 @@
 -- The facts the flag rules read (supervision.EntityFacts), one row per
--- entity of the scope; the caller puts the condition on e where the %s is.
+-- entity of the scope; the caller puts the condition on e in place of
+-- the COND comment at the end.
 -- $1 is now, $2 the start of the complaint window, $3 the off-site
 -- threshold in metres.
 --
@@ -48,4 +49,4 @@ LEFT JOIN LATERAL (
       AND t.due_at < $1
     ORDER BY t.due_at LIMIT 1
 ) ft ON true
-WHERE %s
+WHERE /*COND*/ true

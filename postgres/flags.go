@@ -86,7 +86,7 @@ func applyFlagChanges(ctx context.Context, tx pgx.Tx, changes []supervision.Flag
 		return nil, nil, translate(err, "resolve flags")
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO flag_events (flag_id, at, action, actor, status, score, evidence)
-		SELECT f.id, $1, 'raise', 'system', f.status, f.score, f.evidence FROM flags f WHERE f.id = ANY($2)
+		SELECT f.id, $1::timestamptz, 'raise', 'system', f.status, f.score, f.evidence FROM flags f WHERE f.id = ANY($2)
 		UNION ALL
 		SELECT f.id, $1, c.action, 'system', f.status, c.score, c.evidence
 		FROM flag_changes c JOIN flags f ON f.id = c.id WHERE c.action IN ('update', 'reopen', 'resolve')`, now, raised)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,11 @@ var flagFactsSQL string
 
 //go:embed flag_areas.sql
 var flagAreasSQL string
+
+// withCond puts cond in place of the /*COND*/ mark of an embedded query.
+func withCond(sql, cond string) string {
+	return strings.Replace(sql, "/*COND*/ true", "("+cond+")", 1)
+}
 
 // SetFlagConfig sets the thresholds of the flag rules; zero fields keep
 // the defaults.
@@ -63,7 +69,7 @@ func restrictedTrades(ctx context.Context, q querier) ([]supervision.RestrictedT
 // and hands each row to each.
 func flagFacts(ctx context.Context, q querier, cfg supervision.FlagConfig, now time.Time, cond string, args []any, each func(*supervision.EntityFacts) error) error {
 	all := append([]any{now, now.AddDate(0, 0, -cfg.HotspotDays), cfg.OffSiteMetres}, args...)
-	rows, err := q.Query(ctx, fmt.Sprintf(flagFactsSQL, cond), all...)
+	rows, err := q.Query(ctx, withCond(flagFactsSQL, cond), all...)
 	if err != nil {
 		return translate(err, "read flag facts")
 	}
@@ -127,7 +133,7 @@ func complaintAreas(ctx context.Context, q querier, cfg supervision.FlagConfig, 
 		}
 	}
 	all := append([]any{now.AddDate(0, 0, -cfg.HotspotDays), least}, args...)
-	rows, _ := q.Query(ctx, fmt.Sprintf(flagAreasSQL, cond), all...)
+	rows, _ := q.Query(ctx, withCond(flagAreasSQL, cond), all...)
 	areas, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (supervision.ComplaintArea, error) {
 		var a supervision.ComplaintArea
 		var lon, lat *float64
