@@ -253,6 +253,10 @@ func (db *DB) RecomputeFlags(ctx context.Context, now time.Time, progress func(d
 		if err != nil {
 			return err
 		}
+		// What was queued before this run began, the run has seen.
+		if _, err := tx.Exec(ctx, `DELETE FROM flag_queue WHERE queued_at < $1`, start); err != nil {
+			return translate(err, "clear the flag queue")
+		}
 		return logFlagRun(ctx, tx, &run, start)
 	})
 	run.Took = time.Since(start)

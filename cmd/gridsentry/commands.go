@@ -113,9 +113,6 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err := loadDemo(ctx, db, dc, log, stderr); err != nil {
 			return err
 		}
-		if err := recomputeFlags(ctx, &cfg, db, log, stderr); err != nil {
-			return err
-		}
 	}
 	return serve(ctx, &cfg, db, log, stdout)
 }
@@ -212,7 +209,8 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 		_ = relinker.Run(ctx)
 	}()
 	// The flag evaluator follows every change the triggers queue, and
-	// evaluates everything afresh every -flags-full-every.
+	// evaluates everything afresh every -flags-full-every (first once the
+	// relinker has linked a freshly loaded city).
 	evaluator := postgres.NewFlagEvaluator(db, log)
 	evaluator.FullEvery = cfg.FlagsFullEvery
 	wg.Add(1)
@@ -321,7 +319,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.registerDatabase(fs)
-	cfg.registerFlagRules(fs)
 	city := demoFlags(fs)
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -342,10 +339,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := migrateUp(ctx, db, log); err != nil {
 		return err
 	}
-	if err := loadDemo(ctx, db, dc, log, stderr); err != nil {
-		return err
-	}
-	return recomputeFlags(ctx, &cfg, db, log, stderr)
+	return loadDemo(ctx, db, dc, log, stderr)
 }
 
 // demoFlags adds -scale and -seed to fs; the function it returns reads them
