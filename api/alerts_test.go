@@ -160,11 +160,20 @@ func TestAlertStream(t *testing.T) {
 	ts.Start()
 	t.Cleanup(ts.Close)
 	ctx := context.Background()
+	// stream opens a stream with query; hangUp ends it from the client's
+	// side and waits for the handler to end its subscription.
+	stream := func(t *testing.T, query string) (st *sseStream, hangUp func()) {
+		ctx, cancel := context.WithCancel(ctx)
+		t.Cleanup(cancel)
+		return openStream(t, ctx, ts.URL+"/v1/alerts/stream"+query), func() {
+			t.Helper()
+			cancel()
+			waitFor(t, "the handler to end after the client hung up", hub.ended)
+		}
+	}
 
 	t.Run("opening", func(t *testing.T) {
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		st := openStream(t, ctx, ts.URL+"/v1/alerts/stream")
+		st, hangUp := stream(t, "")
 		for k, want := range map[string]string{"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"} {
 			if got := st.resp.Header.Get(k); got != want {
 				t.Errorf("%s = %q, want %q", k, got, want)
@@ -173,14 +182,11 @@ func TestAlertStream(t *testing.T) {
 		if diff := cmp.Diff(sseEvent{"": "gridsentry alerts", "retry": "3000"}, st.next()); diff != "" {
 			t.Errorf("opening (-want +got):\n%s", diff)
 		}
-		cancel()
-		waitFor(t, "the handler to end after the client hung up", hub.ended)
+		hangUp()
 	})
 
 	t.Run("filters", func(t *testing.T) {
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		st := openStream(t, ctx, ts.URL+"/v1/alerts/stream?town=441900003&kind=off_site")
+		st, hangUp := stream(t, "?town=441900003&kind=off_site")
 		st.next() // the opening, sent once subscribed
 		hub.Publish(testAlert(1, "441900004", supervision.FlagOffSite))
 		hub.Publish(testAlert(2, "441900003", supervision.FlagDormant))
@@ -193,14 +199,11 @@ func TestAlertStream(t *testing.T) {
 		if diff := cmp.Diff(want, ev); diff != "" {
 			t.Errorf("event (-want +got):\n%s", diff)
 		}
-		cancel()
-		waitFor(t, "the handler to end", hub.ended)
+		hangUp()
 	})
 
 	t.Run("no location", func(t *testing.T) {
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		st := openStream(t, ctx, ts.URL+"/v1/alerts/stream?grid=441900003001001")
+		st, hangUp := stream(t, "?grid=441900003001001")
 		st.next()
 		a := testAlert(4, "441900003", supervision.FlagBlindSpot)
 		a.Location, a.USCC = nil, ""
@@ -212,12 +215,11 @@ func TestAlertStream(t *testing.T) {
 		if got["location"] != nil || got["uscc"] != nil || got["flag_id"] != 4.0 {
 			t.Errorf("got %v, want flag 4 with null location and uscc", got)
 		}
-		cancel()
-		waitFor(t, "the handler to end", hub.ended)
+		hangUp()
 	})
 
 	t.Run("resync", func(t *testing.T) {
-		st := openStream(t, ctx, ts.URL+"/v1/alerts/stream")
+		st, _ := stream(t, "")
 		st.next()
 		hub.Resync()
 		if ev := st.next(); ev["event"] != "resync" || ev["data"] == "" {
