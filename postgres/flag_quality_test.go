@@ -1,0 +1,83 @@
+package postgres_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gridsentry/gridsentry/postgres"
+	"github.com/gridsentry/gridsentry/postgres/pgtest"
+)
+
+// flagQualitySQL compares the entities each kind of open flag concerns with
+// the entities the generator made anomalous in that way.
+const flagQualitySQL = `
+WITH f AS (SELECT DISTINCT kind, unnest(usccs) AS uscc FROM flags WHERE status = 'open'),
+     t AS (SELECT kind, uscc FROM demo_flag_truth)
+SELECT k.kind,
+       (SELECT count(*) FROM t WHERE t.kind = k.kind),
+       (SELECT count(*) FROM f WHERE f.kind = k.kind),
+       (SELECT count(*) FROM f JOIN t USING (kind, uscc) WHERE f.kind = k.kind)
+FROM (SELECT DISTINCT kind FROM demo_flag_truth) k ORDER BY 1`
+
+// TestFlagQuality links the demo city, evaluates every flag rule as of the
+// day its history ends, and measures each kind's precision and recall
+// against the anomalies the generator injected (table demo_flag_truth).
+// With GRIDSENTRY_BENCH_DATABASE_URL it evaluates that database, linked
+// already (make bench, make bench-entities), and reports the time.
+func TestFlagQuality(t *testing.T) {
+	ctx := context.Background()
+	var db *postgres.DB
+	if os.Getenv("GRIDSENTRY_BENCH_DATABASE_URL") != "" {
+		db, _ = pgtest.BenchDB(t)
+	} else {
+		db = demoLibrary(t)
+		index := postgres.NewAddressIndex(db, slog.New(slog.DiscardHandler))
+		if err := index.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.LinkEntities(ctx, index.Index(), postgres.LinkScope{Pending: true}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var until time.Time
+	if err := db.Pool().QueryRow(ctx, `SELECT until FROM datasets WHERE name = 'demo'`).Scan(&until); err != nil {
+		t.Fatalf("the day the demo's history ends: %v", err)
+	}
+	run, err := db.RecomputeFlags(ctx, until, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("full evaluation of %d entities: %d findings, changes %v, in %s", run.Entities, run.Findings, run.Changes,
+		run.Took.Round(time.Millisecond))
+	rows, _ := db.Pool().Query(ctx, flagQualitySQL)
+	var kind string
+	var truth, flagged, hits int
+	kinds := 0
+	t.Logf("%-22s %8s %8s %9s %7s", "kind", "injected", "flagged", "precision", "recall")
+	if _, err := pgx.ForEachRow(rows, []any{&kind, &truth, &flagged, &hits}, func() error {
+		kinds++
+		precision, recall := ratio(hits, flagged), ratio(hits, truth)
+		t.Logf("%-22s %8d %8d %9.3f %7.3f", kind, truth, flagged, precision, recall)
+		if truth == 0 || precision < 0.95 || recall < 0.95 {
+			t.Errorf("%s: precision %.3f, recall %.3f over %d injected; want both at least 0.95", kind, precision, recall, truth)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if kinds < 8 {
+		t.Errorf("ground truth for %d kinds of anomaly, want the 8 the generator injects", kinds)
+	}
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
