@@ -121,12 +121,8 @@ func applyFlagChanges(ctx context.Context, tx pgx.Tx, changes []supervision.Flag
 // when tx commits.
 func publishAlerts(ctx context.Context, tx pgx.Tx, alerts []supervision.Alert) error {
 	for _, a := range alerts {
-		b, err := json.Marshal(a)
-		if err != nil {
+		if err := PublishAlert(ctx, tx, a); err != nil {
 			return err
-		}
-		if _, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", supervision.AlertChannel, string(b)); err != nil {
-			return translate(err, "publish alert")
 		}
 	}
 	return nil
