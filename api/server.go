@@ -154,6 +154,7 @@ func (s *Server) routes() {
 	s.workflowRoutes(r)
 	s.alertRoutes(r)
 	s.flagRoutes(r)
+	s.planRoutes(r)
 
 	r.NotFoundHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return derrors.New(derrors.NotFound, "no route for %s %s", r.Method, r.URL.Path)

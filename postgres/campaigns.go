@@ -58,7 +58,8 @@ type candidateRow struct {
 // campaign, the entities drawn and one check task per entity for its grid
 // (its village, town or the coordinator when the link knows less), due at
 // req.DueAt, after req.DueDays working days, or after the policy's check
-// deadline.
+// deadline. New registrations are those of the flag rules' NewEntityDays
+// unless the request says otherwise.
 func (db *DB) CreateCampaign(ctx context.Context, req supervision.CampaignRequest, p supervision.Policy) (supervision.Campaign, error) {
 	var id int64
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
@@ -66,6 +67,9 @@ func (db *DB) CreateCampaign(ctx context.Context, req supervision.CampaignReques
 		city, err := inspectionItems(ctx, tx, "")
 		if err != nil {
 			return err
+		}
+		if req.NewEntityDays == 0 {
+			req.NewEntityDays = db.flagConfig().NewEntityDays
 		}
 		if err := req.Validate(now, city); err != nil {
 			return invalidInput(err)
