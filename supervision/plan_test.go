@@ -285,9 +285,9 @@ func TestWalkingRoute(t *testing.T) {
 		t.Errorf("length %.1f m, want %.1f", metres, want)
 	}
 
-	// A case nearest neighbour gets wrong: from the start it walks to the
-	// close stop east, then must cross back west and return; the optimum
-	// goes west first... 2-opt finds the optimum, checked by brute force.
+	// Nearest neighbour walks east to the closest stop first and then has
+	// to cross back west past the start; the route must be as short as the
+	// best of every order, found by trying them all.
 	start := orb.Point{113.7000, 23.0000}
 	stops := []orb.Point{{113.7010, 23.0000}, {113.6985, 23.0000}, {113.6970, 23.0005}, {113.7030, 23.0005}, {113.6950, 23.0000}}
 	order, metres = WalkingRoute(&start, stops)
