@@ -285,22 +285,28 @@ func TestWalkingRoute(t *testing.T) {
 		t.Errorf("length %.1f m, want %.1f", metres, want)
 	}
 
-	// Nearest neighbour walks east to the closest stop first and then has
-	// to cross back west past the start; the route must be as short as the
-	// best of every order, found by trying them all.
+	// Nearest neighbour walks east to the closest stop (100 m), back west
+	// past the start (300 m) and then all the way east (650 m). 2-opt
+	// goes west first: 200 + 300 + 350 m, the best of every order.
 	start := orb.Point{113.7000, 23.0000}
-	stops := []orb.Point{{113.7010, 23.0000}, {113.6985, 23.0000}, {113.6970, 23.0005}, {113.7030, 23.0005}, {113.6950, 23.0000}}
+	stops := []orb.Point{{113.7010, 23.0000}, {113.6980, 23.0000}, {113.7045, 23.0000}}
+	nodes := append([]orb.Point{start}, stops...)
+	if nn := nearestNeighbour(nodes); !slices.Equal(nn, []int{0, 1, 2, 3}) {
+		t.Fatalf("nearest neighbour %v, want the detour [0 1 2 3]", nn)
+	}
 	order, metres = WalkingRoute(&start, stops)
+	if want := []int{1, 0, 2}; !slices.Equal(order, want) {
+		t.Errorf("order %v, want %v", order, want)
+	}
 	best := math.Inf(1)
 	permute(len(stops), func(p []int) {
-		nodes := append([]orb.Point{start}, stops...)
 		path := []int{0}
 		for _, i := range p {
 			path = append(path, i+1)
 		}
 		best = min(best, pathLength(nodes, path))
 	})
-	if math.Abs(metres-best) > 1e-6 {
+	if math.Abs(metres-best) > 1e-6 || metres >= pathLength(nodes, []int{0, 1, 2, 3}) {
 		t.Errorf("route %v of %.1f m, the best is %.1f m", order, metres, best)
 	}
 
