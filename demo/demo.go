@@ -98,6 +98,9 @@ type TownContents struct {
 	Complaints       []supervision.Complaint
 	Violations       []supervision.Violation
 	AbnormalListings []supervision.AbnormalListing
+
+	Hosts     []Host      // approved cluster-registration hosts
+	FlagTruth []FlagTruth // the entities each kind of flag should concern, by kind and USCC
 }
 
 // Totals counts what a city holds.
@@ -105,6 +108,8 @@ type Totals struct {
 	Towns, Villages, Grids, Roads, Doorplates, Places, Buildings, Rooms int
 
 	Entities, Inspections, Tasks, TaskEvents, Leads, LeadEvents, Complaints, Violations, AbnormalListings int
+
+	Hosts, FlagTruth int
 }
 
 // Rows returns the rows a loader writes for the city: one per item counted,
@@ -112,7 +117,7 @@ type Totals struct {
 func (t Totals) Rows() int {
 	return t.Towns + t.Villages + t.Grids + t.Roads + t.Doorplates + t.Places + t.Buildings + t.Rooms +
 		2*t.Entities + t.Inspections + t.Tasks + t.TaskEvents + t.Leads + t.LeadEvents + t.Complaints +
-		t.Violations + t.AbnormalListings
+		t.Violations + t.AbnormalListings + t.Hosts + t.FlagTruth
 }
 
 func (t *Totals) addContents(c *TownContents) {
@@ -132,6 +137,8 @@ func (t *Totals) addContents(c *TownContents) {
 	t.Complaints += len(c.Complaints)
 	t.Violations += len(c.Violations)
 	t.AbnormalListings += len(c.AbnormalListings)
+	t.Hosts += len(c.Hosts)
+	t.FlagTruth += len(c.FlagTruth)
 }
 
 // Plan returns the totals to expect from Generate(cfg), without generating:

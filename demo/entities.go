@@ -57,6 +57,7 @@ const (
 	cancelledShare  = 0.045 // 注销
 	revokedShare    = 0.015 // 吊销
 	changedShare    = 0.25  // active entities changed since registration
+	elsewhereShare  = 0.02  // operate elsewhere without telling (异地经营)
 	registeredYears = 20.0  // registrations span this many years before Until
 	growthPerYear   = 0.178 // makes about 30 % of them fall in the last two years
 )
@@ -69,6 +70,7 @@ const (
 	fateGhost          // never there: 查无此户
 	fateMoved          // operates elsewhere since fateAt
 	fateClosed         // closed down since fateAt, not cancelled (死火)
+	fateElsewhere      // operates elsewhere since fateAt, at away, and says nothing (异地经营)
 )
 
 // entState is what the history stage needs to know of an entity and the
@@ -84,7 +86,12 @@ type entState struct {
 	risk    float64 // how often inspectors come, relative
 	linked  bool    // the registered address exists: tasks go to its grid
 	permits []supervision.Routing
-	routed  string // the clauses of the scope the rules route, for Plan
+	routed  string    // the clauses of the scope the rules route, for Plan
+	away    orb.Point // where an entity of fateElsewhere operates
+
+	// What the latest inspection found, set by the history.
+	latest     supervision.Outcome // "" when never inspected
+	latestAway bool                // it checked in at away
 }
 
 // entityGen builds the entities of one town and their history.
@@ -144,12 +151,19 @@ func addEntities(ctx context.Context, cfg Config, d *Divisions, ti int, c *TownC
 			}
 		}
 		for range poisson(g.r, g.density(int32(bi))) {
-			if err := g.entity(int32(bi)); err != nil {
+			if err := g.entity(int32(bi), spec{}); err != nil {
 				return err
 			}
 		}
 	}
-	return g.history(ctx)
+	if err := g.anomalies(); err != nil {
+		return err
+	}
+	if err := g.history(ctx); err != nil {
+		return err
+	}
+	g.flagTruth()
+	return nil
 }
 
 // classify gives each building its kind of site.
@@ -241,12 +255,23 @@ func (g *entityGen) pickFormat(k supervision.Kind, s site) *format {
 	return &formats[weighted(g.r, w)]
 }
 
+// spec is what an injected anomaly decides of an entity; the zero spec
+// decides nothing.
+type spec struct {
+	format *format // its format of business
+	at     *target // what its registered address names, which exists
+	permit string  // a permit item added to its scope
+}
+
 // entity adds an entity that operates in building bi.
-func (g *entityGen) entity(bi int32) error {
+func (g *entityGen) entity(bi int32, sp spec) error {
 	r := g.r
 	s := g.sites[bi]
 	kind := entityKinds[weighted(r, siteKinds[s][:])]
 	f := g.pickFormat(kind, s)
+	if sp.format != nil {
+		f, kind = sp.format, sp.format.kind
+	}
 	st := entState{format: f, site: bi, room: -1}
 
 	// Registration: a working day over the last twenty years, more of them
@@ -286,12 +311,12 @@ func (g *entityGen) entity(bi int32) error {
 	e.LegalRep = g.person()
 	e.Name = g.name(f, kind, e.LegalRep)
 	var scopeItems []string
-	e.Scope, scopeItems = g.scope(f, kind, registered)
+	e.Scope, scopeItems = g.scope(f, kind, registered, sp.permit)
 	e.Phone = g.phone()
 	e.IDNumber = g.idNumber(registered)
 	st.permits, st.routed = g.routes.route(scopeItems)
 
-	ac := g.address(&st, registered)
+	ac := g.address(&st, registered, sp.at)
 	e.AddressText = ac.Text
 	st.linked = ac.Exists
 	g.c.EntityTruth = append(g.c.EntityTruth, EntityTruth{
@@ -355,7 +380,10 @@ func (g *entityGen) fate(st *entState, exists bool) {
 		st.fate, st.fateAt = fateGhost, st.regAt
 	case x < ghost+0.04:
 		st.fate, st.fateAt = fateMoved, at(st.regAt)
-	case x < ghost+0.09:
+	case x < ghost+0.04+elsewhereShare:
+		st.fate, st.fateAt = fateElsewhere, at(st.regAt)
+		st.away = g.awayFrom(&g.c.Buildings[st.site])
+	case x < ghost+0.09+elsewhereShare:
 		st.fate, st.fateAt = fateClosed, at(st.regAt)
 	}
 }
@@ -367,6 +395,9 @@ func (g *entityGen) reportYear(st *entState, kind supervision.Kind) int {
 	end := g.until
 	if !st.endAt.IsZero() {
 		end = st.endAt
+	}
+	if st.fate == fateClosed && st.fateAt.Before(end) {
+		end = st.fateAt // a business closed down files no more reports
 	}
 	reg := st.regAt.Year()
 	due := lastDue(end)
@@ -490,7 +521,7 @@ func (g *entityGen) name(f *format, kind supervision.Kind, person string) string
 
 // scope writes the business scope: items of the format, with the
 // standard phrases of its time. It returns the items too.
-func (g *entityGen) scope(f *format, kind supervision.Kind, registered time.Time) (string, []string) {
+func (g *entityGen) scope(f *format, kind supervision.Kind, registered time.Time, extra string) (string, []string) {
 	r := g.r
 	var general, permit []string
 	n := 2 + r.IntN(3)
@@ -507,6 +538,9 @@ func (g *entityGen) scope(f *format, kind supervision.Kind, registered time.Time
 		if r.Float64() < it.p {
 			permit = append(permit, pick(r, it.texts))
 		}
+	}
+	if extra != "" && !slices.Contains(permit, extra) {
+		permit = append(permit, extra)
 	}
 	all := append(general, permit...)
 	switch {
@@ -638,9 +672,10 @@ var (
 
 // address writes the registered address of an entity operating in st.site,
 // or a made-up one, and moves st.site to where a made-up one hangs from.
-func (g *entityGen) address(st *entState, registered time.Time) AddressCase {
+// With at, it writes at (of st.site), with noise, and never makes one up.
+func (g *entityGen) address(st *entState, registered time.Time, at *target) AddressCase {
 	r := g.r
-	if r.Float64() < fabricatedShare {
+	if at == nil && r.Float64() < fabricatedShare {
 		if d, ok := g.cg.one(caseKind(weighted(r, fabricatedWeights))); ok {
 			ac := resolve([]draft{d}, nil)[0]
 			switch di, ok := g.doorIdx[ac.TrueDoorplate]; {
@@ -668,7 +703,12 @@ func (g *entityGen) address(st *entState, registered time.Time) AddressCase {
 				noises = []caseKind{k}
 			}
 		}
-		t := g.target(st, g.cg.pickLevel(noises))
+		var t target
+		if at != nil {
+			t = *at
+		} else {
+			t = g.target(st, g.cg.pickLevel(noises))
+		}
 		if k == kZoneForTown && !g.zoneable(t) {
 			continue
 		}
@@ -684,6 +724,9 @@ func (g *entityGen) address(st *entState, registered time.Time) AddressCase {
 	}
 	b := &build{}
 	t := g.target(st, LevelRoom)
+	if at != nil {
+		t = *at
+	}
 	g.cg.writeAt(b, t, nil)
 	st.room = t.room
 	return resolve([]draft{g.cg.draft(b, kClean, nil)}, nil)[0]
@@ -698,13 +741,17 @@ func (g *entityGen) zoneable(t target) bool {
 
 // target returns the part of the entity's building its address names at
 // level: a shop takes a shop, a stall or the ground floor, an office an
-// upper floor.
+// upper floor. An address names a doorplate only when the doorplate (and
+// the place at it) has that one building; else it names the building, as
+// registration requires.
 func (g *entityGen) target(st *entState, level string) target {
 	ct := g.ct
 	bi := st.site
 	t := target{level: level, door: ct.bldgDoor[bi], bldg: bi, room: -1}
 	rooms := ct.bldgRooms[bi]
 	switch {
+	case level == LevelDoorplate && !g.oneBuilding(t.door):
+		t.level = LevelBuilding
 	case level == LevelDoorplate:
 		t.bldg = -1
 	case level == LevelRoom && len(rooms) == 0:
@@ -713,6 +760,13 @@ func (g *entityGen) target(st *entState, level string) target {
 		t.room = g.pickRoom(rooms, st.format.shop)
 	}
 	return t
+}
+
+// oneBuilding reports whether doorplate di, and the place at it, if any,
+// have one building: what an address naming the doorplate names.
+func (g *entityGen) oneBuilding(di int32) bool {
+	pi := g.ct.doorPlace[di]
+	return len(g.ct.doorBldgs[di]) == 1 && (pi < 0 || len(g.ct.placeBldgs[pi]) <= 1)
 }
 
 func (g *entityGen) pickRoom(rooms []int32, shop bool) int32 {

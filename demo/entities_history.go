@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/paulmach/orb"
-
 	"github.com/gridsentry/gridsentry/addressbook"
 	"github.com/gridsentry/gridsentry/geo"
 	"github.com/gridsentry/gridsentry/supervision"
@@ -171,8 +169,8 @@ func (h *historyGen) entity(i int) {
 	}
 	slices.SortStableFunc(visits, func(a, b visit) int { return a.at.Compare(b.at) })
 	var notFound time.Time
-	for _, v := range visits {
-		in := h.inspect(e, st, b, v.at)
+	for k, v := range visits {
+		in := h.inspect(e, st, b, v.at, k == len(visits)-1)
 		if v.task >= 0 {
 			t := &h.c.Tasks[v.task]
 			id := in.ID
@@ -183,6 +181,7 @@ func (h *historyGen) entity(i int) {
 		if in.Outcome == supervision.OutcomeNotFound && notFound.IsZero() {
 			notFound = in.At
 		}
+		st.latest, st.latestAway = in.Outcome, st.fate == fateElsewhere && !in.At.Before(st.fateAt)
 		h.c.Inspections = append(h.c.Inspections, in)
 		h.leads(e, st, &h.c.Inspections[len(h.c.Inspections)-1])
 	}
@@ -320,8 +319,16 @@ func (h *historyGen) gridWorkers(grid string) []worker {
 	return ws
 }
 
-// inspect makes the inspection of a visit at time at.
-func (h *historyGen) inspect(e *supervision.Entity, st *entState, b *addressbook.Building, at time.Time) Inspection {
+// inspect makes the inspection of a visit at time at, the entity's latest
+// when last is set.
+//
+// What an inspector finds follows the entity's fate, so that the flags
+// read from the latest visit can be told right or wrong: a ghost is never
+// found, a business that moved is reported moved, one closed down closed,
+// and one operating elsewhere is found there, where the inspector checks
+// in. An operating business is now and then not found or closed on an
+// earlier visit (nobody in, a holiday), on its latest hardly ever.
+func (h *historyGen) inspect(e *supervision.Entity, st *entState, b *addressbook.Building, at time.Time, last bool) Inspection {
 	r := h.r
 	state := fateOperating
 	if st.fate != fateOperating && !at.Before(st.fateAt) {
@@ -332,6 +339,9 @@ func (h *historyGen) inspect(e *supervision.Entity, st *entState, b *addressbook
 	switch state {
 	case fateOperating:
 		switch {
+		case last && x > 1-latestNotFound:
+			outcome = supervision.OutcomeNotFound
+		case last:
 		case x > 0.98:
 			outcome = supervision.OutcomeNotFound
 		case x > 0.96:
@@ -339,30 +349,20 @@ func (h *historyGen) inspect(e *supervision.Entity, st *entState, b *addressbook
 		}
 	case fateGhost:
 		outcome = supervision.OutcomeNotFound
-		if x > 0.88 {
-			outcome = supervision.OutcomeClosed
-		}
 	case fateMoved:
 		outcome = supervision.OutcomeMoved
-		if x > 0.65 {
-			outcome = supervision.OutcomeNotFound
-		}
 	case fateClosed:
 		outcome = supervision.OutcomeClosed
-		if x > 0.85 {
-			outcome = supervision.OutcomeNotFound
-		}
 	}
 	ws := h.gridWorkers(b.GridCode)
 	w := ws[r.IntN(len(ws))]
-	// GPS: a few metres to about thirty from the middle of the building.
+	// GPS: a few metres to about thirty from the middle of the building,
+	// or of where the business operates.
 	c := centroid(b)
-	dist := min(30, 2+math.Abs(r.NormFloat64())*8)
-	angle := r.Float64() * 2 * math.Pi
-	p := snapPoint(orb.Point{
-		c[0] + dist*math.Cos(angle)/(111320*math.Cos(c[1]*math.Pi/180)),
-		c[1] + dist*math.Sin(angle)/110574,
-	})
+	if state == fateElsewhere {
+		c = st.away
+	}
+	p := snapPoint(offset(c, min(gpsNoiseMetres, 2+math.Abs(r.NormFloat64())*8), r.Float64()*2*math.Pi))
 	in := Inspection{
 		Inspection: supervision.Inspection{
 			ID:        int64(len(h.c.Inspections) + 1),
@@ -379,12 +379,17 @@ func (h *historyGen) inspect(e *supervision.Entity, st *entState, b *addressbook
 		BuildingID: b.ID,
 	}
 	in.Notes = pick(r, inspectionNotes[outcome])
+	if state == fateElsewhere {
+		in.Notes = pick(r, elsewhereNotes)
+	}
 	stamp := "insp/" + string(e.USCC[8:17]) + "/" + at.Format("0601021504")
 	for k := range 1 + r.IntN(2) {
 		in.Photos = append(in.Photos, stamp+"-"+itoa(k+1)+".jpg")
 	}
 	return in
 }
+
+var elsewhereNotes = []string{"该主体未在登记地址经营，已至实际经营场所核查", "实际经营场所与登记地址不符，现场签到", "经营者在他处经营，未办理变更登记"}
 
 var inspectionNotes = map[supervision.Outcome][]string{
 	supervision.OutcomeOperating: {"经营正常，证照齐全", "现场正常经营，已宣传年报", "正常经营，已提醒亮照经营", "经营正常，未发现异常", "现场经营，已核对登记信息"},
@@ -400,6 +405,9 @@ func (h *historyGen) answer(e *supervision.Entity, st *entState, outcome supervi
 	a := [6]string{"consistent", "operating", "not_required", "none", "not_displayed", "not_filed"}
 	switch outcome {
 	case supervision.OutcomeOperating:
+		if st.fate == fateElsewhere && !at.Before(st.fateAt) {
+			a[0] = "inconsistent"
+		}
 		if r.Float64() < 0.03 {
 			a[1] = "suspended"
 		}
