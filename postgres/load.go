@@ -29,8 +29,10 @@ func (db *DB) Empty(ctx context.Context) (bool, error) {
 // called with the number of rows written after each COPY.
 //
 // Besides the address library it writes the market entities (registration
-// only: linking them is the linker's job), their ground truth, and two
-// years of inspections, tasks, leads and records up to cfg.Until. A
+// only: linking them is the linker's job), their ground truth, two years of
+// inspections, tasks, leads and records up to cfg.Until, the approved
+// cluster-registration hosts and the truth of the flags. The flag queue's
+// triggers stay off during the load: nothing is queued. A
 // database without departments first gets the defaults (SeedDefaults),
 // which the tasks and leads name.
 func (db *DB) LoadDemo(ctx context.Context, cfg demo.Config, progress func(rows int)) (demo.Totals, error) {
@@ -75,6 +77,13 @@ func (db *DB) LoadDemo(ctx context.Context, cfg demo.Config, progress func(rows 
 	if err != nil {
 		return demo.Totals{}, err
 	}
+	// The flag queue's triggers would queue every entity loaded; the flags
+	// of a new city come from a full evaluation after the load instead.
+	for _, t := range flagQueueTriggers {
+		if _, err := tx.Exec(ctx, "ALTER TABLE "+t[0]+" DISABLE TRIGGER "+t[1]); err != nil {
+			return demo.Totals{}, translate(err, "disable trigger "+t[1])
+		}
+	}
 	sink := &copySink{tx: tx, progress: progress}
 	totals, err := demo.Generate(ctx, cfg, sink)
 	if err != nil {
@@ -83,6 +92,11 @@ func (db *DB) LoadDemo(ctx context.Context, cfg demo.Config, progress func(rows 
 	for _, stmt := range append(rebuild, keys...) {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
 			return totals, translate(err, "rebuild indexes and foreign keys")
+		}
+	}
+	for _, t := range flagQueueTriggers {
+		if _, err := tx.Exec(ctx, "ALTER TABLE "+t[0]+" ENABLE TRIGGER "+t[1]); err != nil {
+			return totals, translate(err, "enable trigger "+t[1])
 		}
 	}
 	// The history came with its IDs: move the sequences past them.
@@ -119,7 +133,15 @@ func (db *DB) LoadDemo(ctx context.Context, cfg demo.Config, progress func(rows 
 // demoTables are the tables LoadDemo fills, in the order it fills them.
 var demoTables = []string{"towns", "villages", "grids", "roads", "doorplates", "places", "buildings", "rooms",
 	"entities", "demo_entity_truth", "inspections", "tasks", "task_events", "leads", "lead_events",
-	"complaints", "violations", "abnormal_listings"}
+	"complaints", "violations", "abnormal_listings", "cluster_hosts", "demo_flag_truth"}
+
+// flagQueueTriggers are the triggers (table, trigger) that queue entities
+// for the flag rules when their facts change (migration 00006).
+var flagQueueTriggers = [][2]string{
+	{"entities", "flag_queue_entities_insert"}, {"entities", "flag_queue_entities_update"},
+	{"inspections", "flag_queue_inspections"}, {"complaints", "flag_queue_complaints"},
+	{"tasks", "flag_queue_tasks"}, {"violations", "flag_queue_violations"},
+}
 
 // dropIndexes drops the plain indexes of tables and returns the statements
 // that build them again, as the database defines them. A bulk load builds
@@ -388,6 +410,16 @@ func (s *copySink) supervision(ctx context.Context, c *demo.TownContents) error 
 					removed = &d
 				}
 				return []any{string(a.USCC), string(a.Reason), dateOnly(a.ListedAt), a.Authority, removed}, nil
+			}},
+		{name: "cluster_hosts", columns: []string{"address_code", "name", "approved_at", "approved_by"},
+			n: len(c.Hosts), row: func(i int) ([]any, error) {
+				h := &c.Hosts[i]
+				return []any{h.AddressCode, h.Name, dateOnly(h.ApprovedAt), h.ApprovedBy}, nil
+			}},
+		{name: "demo_flag_truth", columns: []string{"uscc", "kind", "note"},
+			n: len(c.FlagTruth), row: func(i int) ([]any, error) {
+				f := &c.FlagTruth[i]
+				return []any{string(f.USCC), string(f.Kind), f.Note}, nil
 			}},
 	})
 }

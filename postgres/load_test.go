@@ -53,6 +53,7 @@ func TestLoadDemo(t *testing.T) {
 		"entities": totals.Entities, "demo_entity_truth": totals.Entities, "inspections": totals.Inspections,
 		"tasks": totals.Tasks, "task_events": totals.TaskEvents, "leads": totals.Leads, "lead_events": totals.LeadEvents,
 		"complaints": totals.Complaints, "violations": totals.Violations, "abnormal_listings": totals.AbnormalListings,
+		"cluster_hosts": totals.Hosts, "demo_flag_truth": totals.FlagTruth,
 		"departments": len(supervision.DefaultDepartments()), "inspection_items": len(supervision.DefaultItems()),
 	} {
 		if got := count(table); got != want || got == 0 {
@@ -90,8 +91,19 @@ func TestLoadDemo(t *testing.T) {
 			LEFT JOIN (SELECT uscc, max(at) AS at FROM inspections GROUP BY uscc) i USING (uscc)
 			WHERE e.last_inspected_at IS DISTINCT FROM i.at`},
 		{"entities linked by the loader", `SELECT count(*) FROM entities WHERE linked_at IS NOT NULL OR link_status IS NOT NULL`},
-		{"inspections far from their building", `SELECT count(*) FROM inspections i JOIN buildings b ON b.id = i.building_id
-			WHERE NOT ST_DWithin(i.location::geography, b.geom::geography, 40)`},
+		// GPS noise stays near the building; an entity operating
+		// elsewhere is checked in far from it, beyond the off-site
+		// threshold.
+		{"inspections neither near nor far from their building", `SELECT count(*) FROM inspections i JOIN buildings b ON b.id = i.building_id
+			WHERE NOT ST_DWithin(i.location::geography, b.geom::geography, 40) AND ST_DWithin(i.location::geography, b.geom::geography, 390)`},
+		{"flag truth about an entity not active", `SELECT count(*) FROM demo_flag_truth t LEFT JOIN entities e USING (uscc)
+			WHERE e.status IS DISTINCT FROM 'active'`},
+		{"flag truth of an unknown kind", `SELECT count(*) FROM demo_flag_truth WHERE kind NOT IN ('address_unverified',
+			'building_unfit', 'cluster_registration', 'restricted_trade', 'linked_parties', 'off_site', 'not_found', 'dormant')`},
+		{"hosts that are no address", `SELECT count(*) FROM cluster_hosts h WHERE NOT EXISTS (SELECT 1 FROM rooms r WHERE r.code = h.address_code)
+			AND NOT EXISTS (SELECT 1 FROM doorplates d WHERE d.code = h.address_code)`},
+		{"entities queued for the flags by the load", `SELECT count(*) FROM flag_queue`},
+		{"flag queue triggers left disabled", `SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'flag_queue_%' AND tgenabled <> 'O'`},
 		{"check tasks done without their inspection", `SELECT count(*) FROM tasks t LEFT JOIN inspections i ON i.id = t.inspection_id
 			WHERE t.kind = 'first_check' AND t.status = 'done' AND (i.id IS NULL OR i.uscc <> t.uscc OR i.at <> t.done_at)`},
 		{"tasks whose last event disagrees", `SELECT count(*) FROM tasks t JOIN LATERAL
