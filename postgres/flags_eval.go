@@ -164,6 +164,9 @@ type FlagRun struct {
 	Changes  map[supervision.FlagAction]int
 	Alerts   []supervision.Alert
 	Took     time.Duration
+	// FactsTook is how long reading the facts and running the rules took
+	// of a full run; the rest went to reconciling and writing.
+	FactsTook time.Duration
 }
 
 // RecomputeFlags evaluates every rule over every entity and reconciles all
@@ -205,13 +208,20 @@ func (db *DB) RecomputeFlags(ctx context.Context, now time.Time, progress func(d
 				}
 				var local []supervision.Finding
 				n := 0
-				err = flagFacts(ctx, db.pool, rules.Config, now, cond, args, func(f *supervision.EntityFacts) error {
-					n++
-					local = append(local, rules.Entity(f, now)...)
-					mu.Lock()
-					groups.Add(f)
-					mu.Unlock()
-					return nil
+				// A big town's facts take longer than the API's statement
+				// timeout.
+				err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+					if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
+						return translate(err, "lift the statement timeout")
+					}
+					return flagFacts(ctx, tx, rules.Config, now, cond, args, func(f *supervision.EntityFacts) error {
+						n++
+						local = append(local, rules.Entity(f, now)...)
+						mu.Lock()
+						groups.Add(f)
+						mu.Unlock()
+						return nil
+					})
 				})
 				mu.Lock()
 				findings = append(findings, local...)
@@ -237,14 +247,19 @@ func (db *DB) RecomputeFlags(ctx context.Context, now time.Time, progress func(d
 	if err != nil {
 		return run, err
 	}
-	areas, err := complaintAreas(ctx, db.pool, rules.Config, now, "true")
-	if err != nil {
-		return run, err
-	}
+	run.FactsTook = time.Since(start)
 	findings = append(findings, groups.Findings()...)
-	findings = append(findings, rules.Areas(areas)...)
-	run.Entities, run.Findings = entities, len(findings)
+	run.Entities = entities
 	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
+			return translate(err, "lift the statement timeout")
+		}
+		areas, err := complaintAreas(ctx, tx, rules.Config, now, "true")
+		if err != nil {
+			return err
+		}
+		findings = append(findings, rules.Areas(areas)...)
+		run.Findings = len(findings)
 		states, err := flagStates(ctx, tx, "true")
 		if err != nil {
 			return err

@@ -94,7 +94,8 @@ func recomputeFlags(ctx context.Context, cfg *config, db *postgres.DB, log *slog
 	}
 	_ = bar.Finish()
 	log.Info("flags evaluated", "entities", run.Entities, "findings", run.Findings,
-		"changes", changeSummary(run.Changes), "took", run.Took.Round(time.Millisecond).String())
+		"changes", changeSummary(run.Changes), "took", run.Took.Round(time.Millisecond).String(),
+		"facts_took", run.FactsTook.Round(time.Millisecond).String())
 	return nil
 }
 
