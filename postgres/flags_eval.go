@@ -36,6 +36,21 @@ func withCond(sql, cond string) string {
 	return strings.Replace(sql, "/*COND*/ true", "("+cond+")", 1)
 }
 
+// The joins of flag_facts.sql that count an entity's complaints in the
+// window and find its overdue first check: for a whole city, one pass over
+// each table hashed by entity; for a few entities, a lookup each.
+const (
+	factsJoinsAll = `LEFT JOIN (SELECT uscc, count(*) AS n FROM complaints WHERE at >= $2 AND uscc IS NOT NULL GROUP BY uscc) c
+		ON c.uscc = e.uscc
+	LEFT JOIN (SELECT DISTINCT ON (uscc) uscc, id, assignee, pushed_at, due_at, status FROM tasks
+		WHERE kind = 'first_check' AND status IN ('pushed', 'received', 'feedback') AND due_at < $1
+		ORDER BY uscc, due_at) ft ON ft.uscc = e.uscc`
+	factsJoinsFew = `LEFT JOIN LATERAL (SELECT count(*) AS n FROM complaints c WHERE c.uscc = e.uscc AND c.at >= $2) c ON true
+	LEFT JOIN LATERAL (SELECT t.id, t.assignee, t.pushed_at, t.due_at, t.status FROM tasks t
+		WHERE t.uscc = e.uscc AND t.kind = 'first_check' AND t.status IN ('pushed', 'received', 'feedback') AND t.due_at < $1
+		ORDER BY t.due_at LIMIT 1) ft ON true`
+)
+
 // SetFlagConfig sets the thresholds of the flag rules; zero fields keep
 // the defaults.
 func (db *DB) SetFlagConfig(c supervision.FlagConfig) { db.flagCfg = c.WithDefaults() }
@@ -67,9 +82,10 @@ func restrictedTrades(ctx context.Context, q querier) ([]supervision.RestrictedT
 
 // flagFacts runs the facts query with cond (on alias e, arguments from $4)
 // and hands each row to each.
-func flagFacts(ctx context.Context, q querier, cfg supervision.FlagConfig, now time.Time, cond string, args []any, each func(*supervision.EntityFacts) error) error {
+func flagFacts(ctx context.Context, q querier, cfg supervision.FlagConfig, now time.Time, joins, cond string, args []any, each func(*supervision.EntityFacts) error) error {
 	all := append([]any{now, now.AddDate(0, 0, -cfg.HotspotDays), cfg.OffSiteMetres}, args...)
-	rows, err := q.Query(ctx, withCond(flagFactsSQL, cond), all...)
+	sql := strings.Replace(withCond(flagFactsSQL, cond), "/*JOINS*/", joins, 1)
+	rows, err := q.Query(ctx, sql, all...)
 	if err != nil {
 		return translate(err, "read flag facts")
 	}
@@ -78,10 +94,11 @@ func flagFacts(ctx context.Context, q querier, cfg supervision.FlagConfig, now t
 		var f supervision.EntityFacts
 		var uscc, kind, status, linkStatus, linkLevel string
 		var lon, lat *float64
-		var ids []int64
-		var ats []time.Time
-		var inspectors, outcomes, crss []string
-		var lons, lats []float64
+		var visitID *int64
+		var visitAt *time.Time
+		var inspector, outcome, crs string
+		var vlon, vlat *float64
+		var streak int32
 		var distance float64
 		var complaints int64
 		var ftID *int64
@@ -93,7 +110,7 @@ func flagFacts(ctx context.Context, q querier, cfg supervision.FlagConfig, now t
 			&f.AddressCode, &f.BuildingID, &f.GridCode, &f.VillageCode, &f.TownCode, &lon, &lat,
 			&f.BuildingStatus, &f.BuildingUse, &f.BuildingLabel, &f.Host,
 			&f.LastInspectedAt,
-			&ids, &ats, &inspectors, &outcomes, &crss, &lons, &lats, &distance,
+			&visitID, &visitAt, &inspector, &outcome, &crs, &vlon, &vlat, &streak, &distance,
 			&complaints, &ftID, &ftAssignee, &ftPushed, &ftDue, &ftStatus)
 		if err != nil {
 			return translate(err, "scan flag facts")
@@ -103,13 +120,10 @@ func flagFacts(ctx context.Context, q querier, cfg supervision.FlagConfig, now t
 		if lon != nil && lat != nil {
 			f.Location = &geo.WGS84{Lon: *lon, Lat: *lat}
 		}
-		f.Visits = make([]supervision.VisitFact, len(ids))
-		for i := range ids {
-			f.Visits[i] = supervision.VisitFact{ID: ids[i], At: ats[i], Inspector: inspectors[i],
-				Outcome: supervision.Outcome(outcomes[i]), CRS: crss[i], Location: geo.WGS84{Lon: lons[i], Lat: lats[i]}, DistanceM: -1}
-		}
-		if len(f.Visits) > 0 {
-			f.Visits[0].DistanceM = distance
+		if visitID != nil {
+			f.LastVisit = &supervision.VisitFact{ID: *visitID, At: *visitAt, Inspector: inspector,
+				Outcome: supervision.Outcome(outcome), CRS: crs, Location: geo.WGS84{Lon: *vlon, Lat: *vlat}, DistanceM: distance}
+			f.VisitStreak = int(streak)
 		}
 		f.Complaints = int(complaints)
 		if ftID != nil {
@@ -171,7 +185,7 @@ type FlagRun struct {
 
 // RecomputeFlags evaluates every rule over every entity and reconciles all
 // stored flags with the findings, in one transaction; progress, when not
-// nil, hears the towns done of the total. Alerts are not published for a
+// nil, hears the entities evaluated of the total. Alerts are not published for a
 // full run: it re-states what the stream said, or starts one.
 func (db *DB) RecomputeFlags(ctx context.Context, now time.Time, progress func(done, total int)) (FlagRun, error) {
 	start := time.Now()
@@ -180,70 +194,60 @@ func (db *DB) RecomputeFlags(ctx context.Context, now time.Time, progress func(d
 	if err != nil {
 		return run, err
 	}
-	rows, _ := db.pool.Query(ctx, `SELECT code FROM towns ORDER BY code`)
-	towns, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	total, err := db.CountEntities(ctx, false)
 	if err != nil {
-		return run, translate(err, "list towns")
+		return run, err
 	}
-	towns = append(towns, "") // entities no town claims
+	// One query streams the facts of every entity (hash joins over whole
+	// tables beat a lookup per entity); two goroutines run the rules.
 	var (
 		mu       sync.Mutex
 		findings []supervision.Finding
 		entities int
-		done     int
 	)
 	groups := rules.NewGroupCounter()
-	work := make(chan string)
-	errs := make(chan error, 2)
+	batches := make(chan []*supervision.EntityFacts, 4)
+	var wg sync.WaitGroup
 	for range 2 {
+		wg.Add(1)
 		go func() {
-			var err error
-			for town := range work {
-				if err != nil {
-					continue
-				}
-				cond, args := "e.town_code = $4", []any{town}
-				if town == "" {
-					cond, args = "e.town_code IS NULL", nil
-				}
+			defer wg.Done()
+			for batch := range batches {
 				var local []supervision.Finding
-				n := 0
-				// A big town's facts take longer than the API's statement
-				// timeout.
-				err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-					if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
-						return translate(err, "lift the statement timeout")
-					}
-					return flagFacts(ctx, tx, rules.Config, now, cond, args, func(f *supervision.EntityFacts) error {
-						n++
-						local = append(local, rules.Entity(f, now)...)
-						mu.Lock()
-						groups.Add(f)
-						mu.Unlock()
-						return nil
-					})
-				})
+				for _, f := range batch {
+					local = append(local, rules.Entity(f, now)...)
+				}
 				mu.Lock()
+				for _, f := range batch {
+					groups.Add(f)
+				}
 				findings = append(findings, local...)
-				entities += n
-				done++
-				if progress != nil && err == nil {
-					progress(done, len(towns))
+				entities += len(batch)
+				if progress != nil {
+					progress(entities, total)
 				}
 				mu.Unlock()
 			}
-			errs <- err
 		}()
 	}
-	for _, t := range towns {
-		work <- t
-	}
-	close(work)
-	for range 2 {
-		if e := <-errs; e != nil && err == nil {
-			err = e
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		// The city's facts take longer than the API's statement timeout.
+		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
+			return translate(err, "lift the statement timeout")
 		}
-	}
+		batch := make([]*supervision.EntityFacts, 0, 1024)
+		err := flagFacts(ctx, tx, rules.Config, now, factsJoinsAll, "true", nil, func(f *supervision.EntityFacts) error {
+			if batch = append(batch, f); len(batch) == cap(batch) {
+				batches <- batch
+				batch = make([]*supervision.EntityFacts, 0, 1024)
+			}
+			return nil
+		})
+		batches <- batch
+		return err
+	})
+	close(batches)
+	wg.Wait()
 	if err != nil {
 		return run, err
 	}
@@ -387,7 +391,7 @@ func (db *DB) evaluate(ctx context.Context, tx pgx.Tx, dirty []string, now time.
 	}
 	var buildings []int64
 	var grids []string
-	err = flagFacts(ctx, tx, rules.Config, now, cond, args, func(f *supervision.EntityFacts) error {
+	err = flagFacts(ctx, tx, rules.Config, now, factsJoinsFew, cond, args, func(f *supervision.EntityFacts) error {
 		if only != nil {
 			for _, x := range rules.Entity(f, now) {
 				if slices.Contains(only, x.Kind) {

@@ -23,15 +23,15 @@ type VisitFact struct {
 	Location  geo.WGS84
 	// DistanceM is the distance in metres from the point to the footprint
 	// of the building the entity is linked to (0 inside it), or to its
-	// address point when it has no building: exact for the latest visit
-	// when over the off-site threshold, else a bound under it; negative
-	// when unknown (no location, or not the latest visit).
+	// address point when it has no building: exact when over the off-site
+	// threshold, else a bound under it; negative when the entity has no
+	// location.
 	DistanceM float64
 }
 
 // EntityFacts are the facts about an entity the rules read: the
 // registration, the link and the building, whether the address is an
-// approved cluster host, the latest visits (latest first), complaints in
+// approved cluster host, the latest visit and its streak, complaints in
 // the hot-spot window, and an overdue first check.
 type EntityFacts struct {
 	USCC         USCC
@@ -64,9 +64,10 @@ type EntityFacts struct {
 	Host           string // the approved cluster host's name, "" when the address is none
 
 	LastInspectedAt *time.Time
-	Visits          []VisitFact // the latest few, latest first
-	Complaints      int         // about the entity within the hot-spot window
-	FirstCheck      *Task       // an open first check past its deadline
+	LastVisit       *VisitFact // the latest inspection, nil without one
+	VisitStreak     int        // the latest visits in a row with LastVisit's outcome
+	Complaints      int        // about the entity within the hot-spot window
+	FirstCheck      *Task      // an open first check past its deadline
 }
 
 // A ComplaintArea is the complaints of one industry at a building or in a
@@ -225,10 +226,10 @@ var useName = map[string]string{
 // from the registered building's footprint, or an inspector's report that
 // the business operates elsewhere (outcome moved).
 func (r FlagRules) OffSite(f *EntityFacts, _ time.Time) *Finding {
-	if f.Status != Active || len(f.Visits) == 0 {
+	if f.Status != Active || f.LastVisit == nil {
 		return nil
 	}
-	v := f.Visits[0]
+	v := *f.LastVisit
 	ev := map[string]any{"inspection": visitEvidence(v), "threshold_m": r.Config.OffSiteMetres}
 	if f.BuildingID != 0 {
 		ev["building"] = map[string]any{"id": f.BuildingID, "label": f.BuildingLabel}
@@ -258,25 +259,17 @@ func visitEvidence(v VisitFact) map[string]any {
 	return m
 }
 
-// notFound: the latest visits found nobody at the registered address.
+// notFound: the latest visits, NotFoundVisits or more in a row, found
+// nobody at the registered address.
 func (r FlagRules) notFound(f *EntityFacts, _ time.Time) *Finding {
-	n := r.Config.NotFoundVisits
-	if len(f.Visits) < n {
+	v := f.LastVisit
+	if v == nil || v.Outcome != OutcomeNotFound || f.VisitStreak < r.Config.NotFoundVisits {
 		return nil
 	}
-	var visits []map[string]any
-	for _, v := range f.Visits {
-		if v.Outcome != OutcomeNotFound {
-			break
-		}
-		visits = append(visits, visitEvidence(v))
-	}
-	if len(visits) < n {
-		return nil
-	}
-	ev := map[string]any{"visits": visits, "ground": AbnormalGround, "suggestion": "abnormal_listing"}
-	return about(FlagNotFound, f, 60+15*float64(len(visits)-1),
-		fmt.Sprintf("最近 %d 次上门均查无此户，建议列入经营异常名录", len(visits)), ev)
+	ev := map[string]any{"latest_visit": visitEvidence(*v), "visits_in_a_row": f.VisitStreak,
+		"ground": AbnormalGround, "suggestion": "abnormal_listing"}
+	return about(FlagNotFound, f, 60+15*float64(f.VisitStreak-1),
+		fmt.Sprintf("最近 %d 次上门均查无此户，建议列入经营异常名录", f.VisitStreak), ev)
 }
 
 // hotspot: complaints about the entity in the window at or above its
@@ -306,10 +299,10 @@ func ReportDue(now time.Time) int {
 // due last is missing.
 func (r FlagRules) dormant(f *EntityFacts, now time.Time) *Finding {
 	due := ReportDue(now)
-	if len(f.Visits) == 0 || f.Visits[0].Outcome != OutcomeClosed || f.ReportYear >= due || f.RegisteredAt.Year() > due {
+	if f.LastVisit == nil || f.LastVisit.Outcome != OutcomeClosed || f.ReportYear >= due || f.RegisteredAt.Year() > due {
 		return nil
 	}
-	ev := map[string]any{"inspection": visitEvidence(f.Visits[0]), "report_due_year": due, "status": string(f.Status)}
+	ev := map[string]any{"inspection": visitEvidence(*f.LastVisit), "report_due_year": due, "status": string(f.Status)}
 	if f.ReportYear > 0 {
 		ev["last_report_year"] = f.ReportYear
 	} else {

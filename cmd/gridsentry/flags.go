@@ -83,7 +83,8 @@ func recomputeFlags(ctx context.Context, cfg *config, db *postgres.DB, log *slog
 	}
 	db.SetFlagConfig(fc)
 	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription("evaluating the flag rules, town by town"),
+		progressbar.OptionSetDescription("evaluating the flag rules"), progressbar.OptionSetItsString("entities"), progressbar.OptionShowIts(),
+		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionShowCount(), progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
 	run, err := db.RecomputeFlags(ctx, time.Now(), func(done, total int) {
 		bar.ChangeMax(total)
