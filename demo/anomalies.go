@@ -276,8 +276,18 @@ func (g *entityGen) flagTruth() {
 	due := supervision.ReportDue(g.until)
 	trades := supervision.DefaultRestrictedTrades()
 	tradeRules := make([]supervision.ScopeRule, len(trades))
+	unsuitable := map[string]bool{}
+	var keywords []string
 	for i, t := range trades {
 		tradeRules[i] = supervision.ScopeRule{Department: t.Code, Keywords: t.Keywords}
+		keywords = append(keywords, t.Keywords...)
+		for _, u := range t.Uses {
+			unsuitable[u] = true
+		}
+	}
+	// mayName reports whether a scope may name a trade; Route decides.
+	mayName := func(scope string) bool {
+		return slices.ContainsFunc(keywords, func(k string) bool { return strings.Contains(scope, k) })
 	}
 	hosts := map[string]bool{}
 	for _, h := range g.c.Hosts {
@@ -318,7 +328,7 @@ func (g *entityGen) flagTruth() {
 		if t.Exists && (b.Status == addressbook.StatusDemolished || b.Status == addressbook.StatusSlated) {
 			add(i, supervision.FlagBuilding, b.Status)
 		}
-		if t.Exists && b.Status != addressbook.StatusDemolished {
+		if t.Exists && b.Status != addressbook.StatusDemolished && unsuitable[b.Use] && mayName(e.Scope) {
 			var hits []string
 			for _, rt := range supervision.Route(tradeRules, e.Scope) {
 				j := slices.IndexFunc(trades, func(x supervision.RestrictedTrade) bool { return x.Code == rt.Department })

@@ -85,8 +85,14 @@ func TestRulesFindTheTruth(t *testing.T) {
 			atDoor[b.DoorplateCode] = b // the one building of a doorplate an address names
 		}
 		latest := map[supervision.USCC]*Inspection{}
+		streak := map[supervision.USCC]int{}
 		for i := range c.Inspections {
-			latest[c.Inspections[i].USCC] = &c.Inspections[i] // in time order per entity
+			in := &c.Inspections[i] // in time order per entity
+			if p := latest[in.USCC]; p == nil || p.Outcome != in.Outcome {
+				streak[in.USCC] = 0
+			}
+			latest[in.USCC] = in
+			streak[in.USCC]++
 		}
 		hosts := map[string]string{}
 		for _, h := range c.Hosts {
@@ -122,8 +128,9 @@ func TestRulesFindTheTruth(t *testing.T) {
 				for _, p := range b.Geom[0] {
 					reach = max(reach, distanceM(centroid(b), p))
 				}
-				f.Visits = []supervision.VisitFact{{ID: in.ID, At: in.At, Inspector: in.Inspector, Outcome: in.Outcome,
-					CRS: in.CRS, Location: in.Location, DistanceM: max(0, distanceM(in.Location.Point(), centroid(b))-reach)}}
+				f.LastVisit = &supervision.VisitFact{ID: in.ID, At: in.At, Inspector: in.Inspector, Outcome: in.Outcome,
+					CRS: in.CRS, Location: in.Location, DistanceM: max(0, distanceM(in.Location.Point(), centroid(b))-reach)}
+				f.VisitStreak = streak[e.USCC]
 			}
 			for _, x := range rules.Entity(f, DefaultUntil) {
 				found[hit{x.Kind, x.USCC}] = true

@@ -19,14 +19,15 @@ import (
 	"github.com/gridsentry/gridsentry/supervision"
 )
 
-// historyHash hashes the entities and their history as JSON, town by town.
+// historyHash hashes the entities, their history, the hosts and the flag
+// truth as JSON, town by town.
 func historyHash(t *testing.T, contents []*TownContents) string {
 	t.Helper()
 	h := sha256.New()
 	enc := json.NewEncoder(h)
 	for _, c := range contents {
 		for _, v := range []any{c.Entities, c.EntityTruth, c.Inspections, c.Tasks, c.TaskEvents, c.Leads,
-			c.Complaints, c.Violations, c.AbnormalListings} {
+			c.Complaints, c.Violations, c.AbnormalListings, c.Hosts, c.FlagTruth} {
 			if err := enc.Encode(v); err != nil {
 				t.Fatal(err)
 			}
@@ -49,7 +50,8 @@ func (s *historySink) Contents(ctx context.Context, c *TownContents) error {
 	// Keep the history only: the library goes into the hash.
 	s.towns = append(s.towns, &TownContents{Entities: c.Entities, EntityTruth: c.EntityTruth,
 		Inspections: c.Inspections, Tasks: c.Tasks, TaskEvents: c.TaskEvents, Leads: c.Leads,
-		Complaints: c.Complaints, Violations: c.Violations, AbnormalListings: c.AbnormalListings})
+		Complaints: c.Complaints, Violations: c.Violations, AbnormalListings: c.AbnormalListings,
+		Hosts: c.Hosts, FlagTruth: c.FlagTruth})
 	return s.library.Contents(ctx, c)
 }
 
