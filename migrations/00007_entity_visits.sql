@@ -5,6 +5,9 @@
 -- visits in a row that found nobody.
 
 -- +goose Up
+-- The fold of the stored inspections takes minutes at city scale.
+SET LOCAL statement_timeout = 0;
+
 CREATE TABLE entity_visits (
     uscc text PRIMARY KEY,
     last_id bigint NOT NULL,

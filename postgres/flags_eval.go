@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -18,18 +19,21 @@ import (
 )
 
 // Evaluating the flag rules: gather the facts (flag_facts.sql,
-// flag_areas.sql), run the pure rules of package supervision, reconcile the
-// findings with the stored flags and write the difference. A full run
-// covers every entity, a town at a time on two connections; an incremental
-// run covers the entities the triggers of migration 00006 queued, with
-// everyone sharing a registered address, phone or legal representative
-// with them, so that group rules see whole groups.
+// flag_groups.sql, flag_areas.sql), run the pure rules of package
+// supervision, reconcile the findings with the stored flags and write the
+// difference. A full run covers every entity in one pass; an incremental
+// run covers the entities the triggers of migration 00006 queued, and
+// every group (address, phone, legal representative) they are or were in,
+// gathered whole.
 
 //go:embed flag_facts.sql
 var flagFactsSQL string
 
 //go:embed flag_areas.sql
 var flagAreasSQL string
+
+//go:embed flag_groups.sql
+var flagGroupsSQL string
 
 // withCond puts cond in place of the /*COND*/ mark of an embedded query.
 func withCond(sql, cond string) string {
@@ -65,7 +69,7 @@ func (db *DB) flagConfig() supervision.FlagConfig {
 // flagRules reads the restricted trades and returns the rules.
 func (db *DB) flagRules(ctx context.Context, q querier) (supervision.FlagRules, error) {
 	ts, err := restrictedTrades(ctx, q)
-	return supervision.FlagRules{Config: db.flagConfig(), Trades: ts}, err
+	return supervision.NewFlagRules(db.flagConfig(), ts), err
 }
 
 func restrictedTrades(ctx context.Context, q querier) ([]supervision.RestrictedTrade, error) {
@@ -185,8 +189,13 @@ type FlagRun struct {
 
 // RecomputeFlags evaluates every rule over every entity and reconciles all
 // stored flags with the findings, in one transaction; progress, when not
-// nil, hears the entities evaluated of the total. Alerts are not published for a
-// full run: it re-states what the stream said, or starts one.
+// nil, hears the entities evaluated of the total. Alerts are not published
+// for a full run: it re-states what the stream said, or starts one.
+//
+// The facts of the city stream through one query (hash joins over whole
+// tables beat a lookup per entity) to two goroutines that run the rules
+// and fingerprint the findings; the reconciler keeps only what changed,
+// so memory holds the stored flags' keys, not every finding.
 func (db *DB) RecomputeFlags(ctx context.Context, now time.Time, progress func(done, total int)) (FlagRun, error) {
 	start := time.Now()
 	run := FlagRun{Scope: "full"}
@@ -198,45 +207,52 @@ func (db *DB) RecomputeFlags(ctx context.Context, now time.Time, progress func(d
 	if err != nil {
 		return run, err
 	}
-	// One query streams the facts of every entity (hash joins over whole
-	// tables beat a lookup per entity); two goroutines run the rules.
-	var (
-		mu       sync.Mutex
-		findings []supervision.Finding
-		entities int
-	)
-	groups := rules.NewGroupCounter()
-	batches := make(chan []*supervision.EntityFacts, 4)
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for batch := range batches {
-				var local []supervision.Finding
-				for _, f := range batch {
-					local = append(local, rules.Entity(f, now)...)
-				}
-				mu.Lock()
-				for _, f := range batch {
-					groups.Add(f)
-				}
-				findings = append(findings, local...)
-				entities += len(batch)
-				if progress != nil {
-					progress(entities, total)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
 	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		// The city's facts take longer than the API's statement timeout.
 		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
 			return translate(err, "lift the statement timeout")
 		}
+		states, err := flagStates(ctx, tx, "true")
+		if err != nil {
+			return err
+		}
+		rec := supervision.NewReconciler(states)
+		var mu sync.Mutex
+		add := func(fs []supervision.Finding) {
+			fps := make([]string, len(fs))
+			for i := range fs {
+				fps[i] = supervision.Fingerprint(&fs[i])
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i := range fs {
+				rec.Add(&fs[i], fps[i])
+			}
+			run.Findings += len(fs)
+		}
+		batches := make(chan []*supervision.EntityFacts, 4)
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for batch := range batches {
+					var found []supervision.Finding
+					for _, f := range batch {
+						found = append(found, rules.Entity(f, now)...)
+					}
+					add(found)
+					mu.Lock()
+					run.Entities += len(batch)
+					if progress != nil {
+						progress(run.Entities, total)
+					}
+					mu.Unlock()
+				}
+			}()
+		}
 		batch := make([]*supervision.EntityFacts, 0, 1024)
-		err := flagFacts(ctx, tx, rules.Config, now, factsJoinsAll, "true", nil, func(f *supervision.EntityFacts) error {
+		err = flagFacts(ctx, tx, rules.Config, now, factsJoinsAll, "true", nil, func(f *supervision.EntityFacts) error {
 			if batch = append(batch, f); len(batch) == cap(batch) {
 				batches <- batch
 				batch = make([]*supervision.EntityFacts, 0, 1024)
@@ -244,31 +260,28 @@ func (db *DB) RecomputeFlags(ctx context.Context, now time.Time, progress func(d
 			return nil
 		})
 		batches <- batch
-		return err
-	})
-	close(batches)
-	wg.Wait()
-	if err != nil {
-		return run, err
-	}
-	run.FactsTook = time.Since(start)
-	findings = append(findings, groups.Findings()...)
-	run.Entities = entities
-	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
-			return translate(err, "lift the statement timeout")
+		close(batches)
+		wg.Wait()
+		if err != nil {
+			return err
+		}
+		run.FactsTook = time.Since(start)
+		groups, err := flagGroups(ctx, tx, rules.Config, "true", "true")
+		if err != nil {
+			return err
+		}
+		var found []supervision.Finding
+		for i := range groups {
+			if f := rules.Group(&groups[i]); f != nil {
+				found = append(found, *f)
+			}
 		}
 		areas, err := complaintAreas(ctx, tx, rules.Config, now, "true")
 		if err != nil {
 			return err
 		}
-		findings = append(findings, rules.Areas(areas)...)
-		run.Findings = len(findings)
-		states, err := flagStates(ctx, tx, "true")
-		if err != nil {
-			return err
-		}
-		run.Changes, _, err = applyFlagChanges(ctx, tx, supervision.Reconcile(states, findings), now)
+		add(append(found, rules.Areas(areas)...))
+		run.Changes, _, err = applyFlagChanges(ctx, tx, rec.Changes(), now)
 		if err != nil {
 			return err
 		}
@@ -280,6 +293,43 @@ func (db *DB) RecomputeFlags(ctx context.Context, now time.Time, progress func(d
 	})
 	run.Took = time.Since(start)
 	return run, err
+}
+
+// flagGroups reads the groups of entities sharing an address, phone or
+// legal representative that have more members than the smallest
+// threshold; members narrows the members (alias e), keys the keys (alias
+// k), with arguments from $2.
+func flagGroups(ctx context.Context, q querier, cfg supervision.FlagConfig, members, keys string, args ...any) ([]supervision.Group, error) {
+	least := min(cfg.ClusterRoom, cfg.ClusterDoorplate, cfg.LinkedParties)
+	sql := strings.Replace(strings.Replace(flagGroupsSQL, "/*MEMBERS*/ true", "("+members+")", 1), "/*KEYS*/ true", "("+keys+")", 1)
+	rows, _ := q.Query(ctx, sql, append([]any{least}, args...)...)
+	groups, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (supervision.Group, error) {
+		var g supervision.Group
+		var link string
+		var usccs, names, levels, addresses, grids, villages, towns []string
+		var buildings []int64
+		var lons, lats []float64
+		err := row.Scan(&link, &g.Key, &g.Host, &usccs, &names, &levels, &addresses, &buildings, &grids, &villages, &towns, &lons, &lats)
+		g.Kind = supervision.FlagParties
+		if link == "address" {
+			g.Kind = supervision.FlagCluster
+		}
+		g.Members = make([]supervision.EntityFacts, len(usccs))
+		for i := range usccs {
+			m := &g.Members[i]
+			m.USCC, m.Name, m.Status = supervision.USCC(usccs[i]), names[i], supervision.Active
+			m.LinkLevel, m.AddressCode, m.BuildingID = addressbook.MatchLevel(levels[i]), addresses[i], buildings[i]
+			m.GridCode, m.VillageCode, m.TownCode = grids[i], villages[i], towns[i]
+			if !math.IsNaN(lons[i]) && !math.IsNaN(lats[i]) {
+				m.Location = &geo.WGS84{Lon: lons[i], Lat: lats[i]}
+			}
+		}
+		return g, err
+	})
+	if err != nil {
+		return nil, translate(err, "gather entities by address, phone and legal representative")
+	}
+	return groups, nil
 }
 
 func logFlagRun(ctx context.Context, tx pgx.Tx, run *FlagRun, start time.Time) error {
@@ -346,67 +396,27 @@ func (db *DB) EvaluateQueued(ctx context.Context, now time.Time, max int) (FlagR
 // evaluate runs the rules over the entities dirty within tx and writes the
 // changes. With only set, it evaluates those kinds of entity rule alone
 // (the check-in's off-site verdict) and no group or area rule.
+//
+// The group rules look at every group a dirty entity is in, or was in when
+// last evaluated (it may have left: the members of its old group flags
+// name the old keys), gathered whole by key.
 func (db *DB) evaluate(ctx context.Context, tx pgx.Tx, dirty []string, now time.Time, only []supervision.FlagKind) (map[supervision.FlagAction]int, []supervision.Alert, error) {
 	rules, err := db.flagRules(ctx, tx)
 	if err != nil {
 		return nil, nil, err
-	}
-	cond, args := "e.uscc = ANY($4)", []any{dirty}
-	if only == nil {
-		// Everyone who shares a registered address, phone or legal
-		// representative with a dirty entity, or a group flag with one.
-		cond = `e.uscc IN (
-			SELECT unnest($4::text[])
-			UNION SELECT x.uscc FROM entities d JOIN entities x ON x.address_code = d.address_code WHERE d.uscc = ANY($4)
-			UNION SELECT x.uscc FROM entities d JOIN entities x ON x.phone = d.phone WHERE d.uscc = ANY($4) AND d.phone <> ''
-			UNION SELECT x.uscc FROM entities d JOIN entities x ON x.id_number = d.id_number
-				WHERE d.uscc = ANY($4) AND d.id_number <> ''
-			UNION SELECT unnest(f.usccs) FROM flags f WHERE f.usccs && $4::text[] AND f.uscc IS NULL
-				AND f.kind IN ('cluster_registration', 'linked_parties'))`
-	}
-	isDirty := make(map[supervision.USCC]bool, len(dirty))
-	for _, u := range dirty {
-		isDirty[supervision.USCC(u)] = true
 	}
 	var findings []supervision.Finding
 	subjects := make([]string, 0, len(dirty))
 	for _, u := range dirty {
 		subjects = append(subjects, entitySubject(supervision.USCC(u)))
 	}
-	groups := rules.NewGroupCounter()
-	inScope := map[string]bool{}
-	if only == nil {
-		// The groups a dirty entity was in when last evaluated are in
-		// scope too: it may have left them. The facts query gathered
-		// their members through the flags' usccs.
-		rows, _ := tx.Query(ctx, `SELECT subject FROM flags WHERE uscc IS NULL AND usccs && $1::text[]
-			AND kind IN ('cluster_registration', 'linked_parties')`, dirty)
-		old, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return nil, nil, translate(err, "read the group flags of queued entities")
-		}
-		for _, s := range old {
-			inScope[s] = true
-		}
-	}
 	var buildings []int64
 	var grids []string
-	err = flagFacts(ctx, tx, rules.Config, now, factsJoinsFew, cond, args, func(f *supervision.EntityFacts) error {
-		if only != nil {
-			for _, x := range rules.Entity(f, now) {
-				if slices.Contains(only, x.Kind) {
-					findings = append(findings, x)
-				}
+	err = flagFacts(ctx, tx, rules.Config, now, factsJoinsFew, "e.uscc = ANY($4)", []any{dirty}, func(f *supervision.EntityFacts) error {
+		for _, x := range rules.Entity(f, now) {
+			if only == nil || slices.Contains(only, x.Kind) {
+				findings = append(findings, x)
 			}
-			return nil
-		}
-		groups.Add(f)
-		if !isDirty[f.USCC] {
-			return nil
-		}
-		findings = append(findings, rules.Entity(f, now)...)
-		for _, s := range supervision.GroupSubjects(f) {
-			inScope[s] = true
 		}
 		if f.BuildingID != 0 {
 			buildings = append(buildings, f.BuildingID)
@@ -419,35 +429,72 @@ func (db *DB) evaluate(ctx context.Context, tx pgx.Tx, dirty []string, now time.
 	if err != nil {
 		return nil, nil, err
 	}
-	kinds := make([]string, len(only))
-	for i, k := range only {
-		kinds[i] = string(k)
-	}
-	stateCond, stateArgs := "f.subject = ANY($1) AND f.kind = ANY($2) FOR UPDATE", []any{subjects, kinds}
-	if only == nil {
-		for _, x := range groups.Findings() {
-			if inScope[x.Subject] {
-				findings = append(findings, x)
-			}
+	if only != nil {
+		kinds := make([]string, len(only))
+		for i, k := range only {
+			kinds[i] = string(k)
 		}
-		areas, err := complaintAreas(ctx, tx, rules.Config, now, "(c.building_id = ANY($3) OR c.grid_code = ANY($4))", buildings, grids)
+		states, err := flagStates(ctx, tx, "f.subject = ANY($1) AND f.kind = ANY($2) FOR UPDATE", subjects, kinds)
 		if err != nil {
 			return nil, nil, err
 		}
-		findings = append(findings, rules.Areas(areas)...)
-		var prefixes []string
-		for _, b := range buildings {
-			prefixes = append(prefixes, fmt.Sprintf("building:%d:%%", b))
-		}
-		for _, g := range grids {
-			prefixes = append(prefixes, "grid:"+g+":%")
-		}
-		for s := range inScope {
-			subjects = append(subjects, s)
-		}
-		stateCond, stateArgs = "(f.subject = ANY($1) OR f.subject LIKE ANY($2)) FOR UPDATE", []any{subjects, prefixes}
+		return applyFlagChanges(ctx, tx, supervision.Reconcile(states, findings), now)
 	}
-	states, err := flagStates(ctx, tx, stateCond, stateArgs...)
+
+	// The keys of the dirty entities and of the members of their group flags.
+	rows, _ := tx.Query(ctx, `SELECT coalesce(CASE WHEN link_status = 'matched' THEN address_code END, ''),
+			coalesce(phone_key(phone), ''), coalesce(person_key(legal_rep, id_number), '')
+		FROM entities WHERE status = 'active' AND uscc IN (
+			SELECT unnest($1::text[])
+			UNION SELECT unnest(f.usccs) FROM flags f WHERE f.usccs && $1::text[] AND f.uscc IS NULL
+				AND f.kind IN ('cluster_registration', 'linked_parties'))`, dirty)
+	var addresses, phones, persons []string
+	var a, p, q string
+	if _, err := pgx.ForEachRow(rows, []any{&a, &p, &q}, func() error {
+		for _, x := range []struct {
+			key  string
+			list *[]string
+			kind supervision.FlagKind
+			link string
+		}{{a, &addresses, supervision.FlagCluster, ""}, {p, &phones, supervision.FlagParties, "phone"}, {q, &persons, supervision.FlagParties, "person"}} {
+			if x.key != "" && !slices.Contains(*x.list, x.key) {
+				*x.list = append(*x.list, x.key)
+				subjects = append(subjects, supervision.GroupSubject(x.kind, x.link, x.key))
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, translate(err, "read the group keys of queued entities")
+	}
+	groups, err := flagGroups(ctx, tx, rules.Config,
+		"e.address_code = ANY($2) OR phone_key(e.phone) = ANY($3) OR person_key(e.legal_rep, e.id_number) = ANY($4)",
+		"(k.link = 'address' AND k.key = ANY($2)) OR (k.link = 'phone' AND k.key = ANY($3)) OR (k.link = 'person' AND k.key = ANY($4))",
+		addresses, phones, persons)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range groups {
+		if f := rules.Group(&groups[i]); f != nil {
+			findings = append(findings, *f)
+		}
+	}
+	areas, err := complaintAreas(ctx, tx, rules.Config, now, "(c.building_id = ANY($3) OR c.grid_code = ANY($4))", buildings, grids)
+	if err != nil {
+		return nil, nil, err
+	}
+	findings = append(findings, rules.Areas(areas)...)
+	var prefixes []string
+	for _, b := range buildings {
+		prefixes = append(prefixes, fmt.Sprintf("building:%d:%%", b))
+	}
+	for _, g := range grids {
+		prefixes = append(prefixes, "grid:"+g+":%")
+	}
+	// Group flags that named a dirty entity are in scope too: it may have
+	// left the group.
+	states, err := flagStates(ctx, tx, `(f.subject = ANY($1) OR f.subject LIKE ANY($2)
+		OR (f.uscc IS NULL AND f.usccs && $3::text[] AND f.kind IN ('cluster_registration', 'linked_parties'))) FOR UPDATE`,
+		subjects, prefixes, dirty)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,9 +1,11 @@
 package supervision
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 )
 
 // A FlagState is what reconciling needs of a stored flag.
@@ -54,54 +56,82 @@ func Fingerprint(f *Finding) string {
 }
 
 // Reconcile compares the stored flags of a scope with the findings of the
-// rules over the same scope and returns the changes:
+// rules over the same scope and returns the changes (see Reconciler).
+func Reconcile(existing []FlagState, findings []Finding) []FlagChange {
+	r := NewReconciler(existing)
+	for i := range findings {
+		r.Add(&findings[i], Fingerprint(&findings[i]))
+	}
+	return r.Changes()
+}
+
+// A Reconciler compares the stored flags of a scope with the findings of
+// the rules over the same scope, one finding at a time, keeping only the
+// changes (a city's findings need not all be held at once):
 //   - a finding with no flag is raised, and one whose flag was resolved is
 //     re-opened;
 //   - an open flag takes the finding's evidence when its facts changed;
 //   - a confirmed or dismissed flag is re-opened when its facts changed,
 //     and left alone when they did not;
 //   - an open flag without a finding is resolved; reviewed ones stay.
-func Reconcile(existing []FlagState, findings []Finding) []FlagChange {
-	type key struct {
-		kind    FlagKind
-		subject string
-	}
-	stored := make(map[key]*FlagState, len(existing))
+//
+// It is not safe for concurrent use.
+type Reconciler struct {
+	stored  map[flagKey]*FlagState
+	seen    map[flagKey]bool
+	changes []FlagChange
+}
+
+type flagKey struct {
+	kind    FlagKind
+	subject string
+}
+
+// NewReconciler returns a reconciler over the stored flags of a scope.
+func NewReconciler(existing []FlagState) *Reconciler {
+	r := &Reconciler{stored: make(map[flagKey]*FlagState, len(existing)), seen: map[flagKey]bool{}}
 	for i := range existing {
 		s := &existing[i]
-		stored[key{s.Kind, s.Subject}] = s
+		r.stored[flagKey{s.Kind, s.Subject}] = s
 	}
-	var out []FlagChange
-	seen := make(map[key]bool, len(findings))
-	for i := range findings {
-		f := &findings[i]
-		k := key{f.Kind, f.Subject}
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		fp := Fingerprint(f)
-		s := stored[k]
-		switch {
-		case s == nil:
-			out = append(out, FlagChange{Action: FlagRaise, Finding: f, Fingerprint: fp})
-		case s.Status == FlagResolved:
-			out = append(out, FlagChange{Action: FlagReopen, ID: s.ID, Finding: f, Fingerprint: fp})
-		case s.Fingerprint == fp:
-			if s.Status == FlagOpen && float32(s.Score) != float32(f.Score) {
-				out = append(out, FlagChange{Action: FlagRescore, ID: s.ID, Finding: f, Fingerprint: fp})
-			}
-		case s.Status == FlagOpen:
-			out = append(out, FlagChange{Action: FlagUpdate, ID: s.ID, Finding: f, Fingerprint: fp})
-		default:
-			out = append(out, FlagChange{Action: FlagReopen, ID: s.ID, Finding: f, Fingerprint: fp})
-		}
+	return r
+}
+
+// Add compares a finding, whose fingerprint is fp, with its stored flag.
+// A second finding of the same kind and subject is ignored.
+func (r *Reconciler) Add(f *Finding, fp string) {
+	k := flagKey{f.Kind, f.Subject}
+	if r.seen[k] {
+		return
 	}
-	for i := range existing {
-		s := &existing[i]
-		if s.Status == FlagOpen && !seen[key{s.Kind, s.Subject}] {
+	r.seen[k] = true
+	s := r.stored[k]
+	switch {
+	case s == nil:
+		r.changes = append(r.changes, FlagChange{Action: FlagRaise, Finding: f, Fingerprint: fp})
+	case s.Status == FlagResolved:
+		r.changes = append(r.changes, FlagChange{Action: FlagReopen, ID: s.ID, Finding: f, Fingerprint: fp})
+	case s.Fingerprint == fp:
+		if s.Status == FlagOpen && float32(s.Score) != float32(f.Score) {
+			r.changes = append(r.changes, FlagChange{Action: FlagRescore, ID: s.ID, Finding: f, Fingerprint: fp})
+		}
+	case s.Status == FlagOpen:
+		r.changes = append(r.changes, FlagChange{Action: FlagUpdate, ID: s.ID, Finding: f, Fingerprint: fp})
+	default:
+		r.changes = append(r.changes, FlagChange{Action: FlagReopen, ID: s.ID, Finding: f, Fingerprint: fp})
+	}
+}
+
+// Changes returns the changes: those Add found, then a resolve for every
+// open stored flag no finding matched.
+func (r *Reconciler) Changes() []FlagChange {
+	out := r.changes
+	n := len(out)
+	for k, s := range r.stored {
+		if s.Status == FlagOpen && !r.seen[k] {
 			out = append(out, FlagChange{Action: FlagResolve, ID: s.ID})
 		}
 	}
+	slices.SortFunc(out[n:], func(a, b FlagChange) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }

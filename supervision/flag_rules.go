@@ -85,9 +85,24 @@ type ComplaintArea struct {
 }
 
 // FlagRules are the rules with their thresholds and restricted trades.
+// Make them with NewFlagRules.
 type FlagRules struct {
 	Config FlagConfig
 	Trades []RestrictedTrade
+	trades *Router // the trades' keywords, indexed
+	uses   map[string]bool
+}
+
+// NewFlagRules returns the rules with cfg's thresholds (defaults where
+// zero) and the restricted trades ts.
+func NewFlagRules(cfg FlagConfig, ts []RestrictedTrade) FlagRules {
+	r := FlagRules{Config: cfg.WithDefaults(), Trades: ts, trades: NewRouter(tradeRules(ts)), uses: map[string]bool{}}
+	for _, t := range ts {
+		for _, u := range t.Uses {
+			r.uses[u] = true
+		}
+	}
+	return r
 }
 
 // AbnormalGround is the ground an entity not found at its registered
@@ -194,11 +209,14 @@ func (r FlagRules) building(f *EntityFacts, _ time.Time) *Finding {
 // restricted: a trade named in the scope that the building's use does not
 // allow.
 func (r FlagRules) restricted(f *EntityFacts, _ time.Time) *Finding {
-	if f.BuildingUse == "" || f.BuildingStatus == addressbook.StatusDemolished {
+	if r.trades == nil {
+		r = NewFlagRules(r.Config, r.Trades)
+	}
+	if f.BuildingUse == "" || f.BuildingStatus == addressbook.StatusDemolished || !r.uses[f.BuildingUse] {
 		return nil
 	}
 	var hits []map[string]any
-	for _, rt := range Route(tradeRules(r.Trades), f.Scope) {
+	for _, rt := range r.trades.Route(f.Scope) {
 		i := slices.IndexFunc(r.Trades, func(t RestrictedTrade) bool { return t.Code == rt.Department })
 		if t := r.Trades[i]; slices.Contains(t.Uses, f.BuildingUse) {
 			hits = append(hits, map[string]any{"trade": t.Code, "label": t.Label, "keywords": rt.Keywords, "unsuitable_uses": t.Uses})
@@ -334,48 +352,39 @@ func (r FlagRules) blindSpot(f *EntityFacts, now time.Time) *Finding {
 	return about(FlagBlindSpot, f, score, title, ev)
 }
 
-// A GroupCounter gathers entities by their registered room or doorplate
-// and by phone and legal representative, for the rules about many
-// entities: cluster registration and linked parties.
-type GroupCounter struct {
-	rules  FlagRules
-	groups map[string]*group
+// A Group is the active entities that share a registered address (kind
+// FlagCluster), a phone or a legal representative (FlagParties), as the
+// store gathers them: Key is the address code, the normalized phone
+// (NormalizePhone) or the legal representative's name and upper-case ID
+// number joined by "|"; Host names the approved cluster host at the
+// address, if any. Members need their code, name, link level, address,
+// building and divisions, location, legal representative, phone and ID
+// number.
+type Group struct {
+	Kind    FlagKind
+	Key     string
+	Host    string
+	Members []EntityFacts
 }
 
-type group struct {
-	kind    FlagKind
-	subject string
-	members []*EntityFacts
-	host    string
-}
-
-// NewGroupCounter returns an empty counter.
-func (r FlagRules) NewGroupCounter() *GroupCounter {
-	return &GroupCounter{rules: r, groups: map[string]*group{}}
-}
-
-// Add counts an active entity in its groups. The counter keeps the facts
-// it needs of f, not f's visits or scope.
-func (g *GroupCounter) Add(f *EntityFacts) {
-	subjects := GroupSubjects(f)
-	if len(subjects) == 0 {
-		return
+// GroupSubject returns the subject of the flag about a group with key.
+func GroupSubject(kind FlagKind, link, key string) string {
+	switch {
+	case kind == FlagCluster:
+		return "address:" + key
+	case link == "phone":
+		return "phone:" + digest(key)
 	}
-	slim := &EntityFacts{USCC: f.USCC, Name: f.Name, LinkLevel: f.LinkLevel, AddressCode: f.AddressCode,
-		BuildingID: f.BuildingID, GridCode: f.GridCode, VillageCode: f.VillageCode, TownCode: f.TownCode,
-		Location: f.Location, LegalRep: f.LegalRep, Phone: NormalizePhone(f.Phone), IDNumber: f.IDNumber}
-	for _, s := range subjects {
-		k, host := FlagParties, ""
-		if strings.HasPrefix(s, "address:") {
-			k, host = FlagCluster, f.Host
-		}
-		gr := g.groups[s]
-		if gr == nil {
-			gr = &group{kind: k, subject: s, host: host}
-			g.groups[s] = gr
-		}
-		gr.members = append(gr.members, slim)
+	return "person:" + digest(key)
+}
+
+// PersonKey is the key of a legal representative: name and upper-case ID
+// number, or "" without an ID number.
+func PersonKey(name, idNumber string) string {
+	if name == "" || idNumber == "" {
+		return ""
 	}
+	return name + "|" + strings.ToUpper(idNumber)
 }
 
 // GroupSubjects returns the subjects of the groups an active entity
@@ -387,13 +396,13 @@ func GroupSubjects(f *EntityFacts) []string {
 	}
 	var out []string
 	if f.LinkStatus == addressbook.Matched && f.AddressCode != "" {
-		out = append(out, "address:"+f.AddressCode)
+		out = append(out, GroupSubject(FlagCluster, "", f.AddressCode))
 	}
 	if p := NormalizePhone(f.Phone); p != "" {
-		out = append(out, "phone:"+digest(p))
+		out = append(out, GroupSubject(FlagParties, "phone", p))
 	}
-	if f.LegalRep != "" && f.IDNumber != "" {
-		out = append(out, "person:"+digest(f.LegalRep+"|"+strings.ToUpper(f.IDNumber)))
+	if k := PersonKey(f.LegalRep, f.IDNumber); k != "" {
+		out = append(out, GroupSubject(FlagParties, "person", k))
 	}
 	return out
 }
@@ -405,7 +414,8 @@ func digest(s string) string {
 }
 
 // NormalizePhone returns the digits of a phone number without a +86 or
-// 0086 prefix, or "" when it has fewer than 7 digits.
+// 0086 prefix, or "" when it has fewer than 7 digits. The store's
+// flag_groups.sql normalizes the same way.
 func NormalizePhone(s string) string {
 	var b strings.Builder
 	for _, c := range s {
@@ -427,63 +437,70 @@ func NormalizePhone(s string) string {
 	return d
 }
 
-// Findings returns the findings about the groups over their thresholds.
-func (g *GroupCounter) Findings() []Finding {
-	var out []Finding
-	cfg := g.rules.Config
-	for _, gr := range g.groups {
-		n := len(gr.members)
-		first := gr.members[0]
-		var limit int
-		var score float64
-		var title string
-		ev := map[string]any{"count": n}
-		switch {
-		case gr.kind == FlagCluster:
-			limit = cfg.ClusterDoorplate
-			level := "doorplate"
-			if first.LinkLevel == addressbook.AtRoom {
-				limit, level = cfg.ClusterRoom, "room"
-			}
-			if n <= limit || gr.host != "" {
-				continue
-			}
-			ev["level"], ev["address_code"] = level, first.AddressCode
-			score = 50 + 5*float64(n-limit)
-			title = fmt.Sprintf("同一%s登记 %d 户市场主体（阈值 %d），且非集群注册住所", map[string]string{"room": "户室", "doorplate": "门牌"}[level], n, limit)
-		case strings.HasPrefix(gr.subject, "phone:"):
-			if limit = cfg.LinkedParties; n <= limit {
-				continue
-			}
-			ev["link"], ev["phone"] = "phone", MaskPhone(first.Phone)
-			score = 40 + 5*float64(n-limit)
-			title = fmt.Sprintf("同一联系电话关联 %d 户市场主体", n)
-		default:
-			if limit = cfg.LinkedParties; n <= limit {
-				continue
-			}
-			ev["link"], ev["legal_rep"], ev["id_number"] = "legal_rep", MaskName(first.LegalRep), MaskID(first.IDNumber)
-			score = 40 + 5*float64(n-limit)
-			title = fmt.Sprintf("同一法定代表人（经营者）关联 %d 户市场主体", n)
-		}
-		ev["threshold"] = limit
-		slices.SortFunc(gr.members, func(a, b *EntityFacts) int { return strings.Compare(string(a.USCC), string(b.USCC)) })
-		usccs := make([]USCC, n)
-		list := make([]map[string]any, n)
-		for i, m := range gr.members {
-			usccs[i] = m.USCC
-			list[i] = map[string]any{"uscc": string(m.USCC), "name": m.Name, "town_code": m.TownCode, "address_code": m.AddressCode}
-		}
-		ev["entities"] = list
-		f := Finding{Kind: gr.kind, Subject: gr.subject, USCCs: usccs, TownCode: first.TownCode, VillageCode: first.VillageCode,
-			GridCode: first.GridCode, Location: first.Location, Score: clampScore(score), Title: title, Evidence: ev}
-		if gr.kind == FlagCluster {
-			f.AddressCode, f.BuildingID = first.AddressCode, first.BuildingID
-		}
-		out = append(out, f)
+// Group returns the finding about a group over its threshold, or nil: a
+// cluster of more entities at one room (ClusterRoom) or doorplate
+// (ClusterDoorplate) than allowed, unless an approved host; more entities
+// behind one phone or legal representative than LinkedParties.
+func (r FlagRules) Group(g *Group) *Finding {
+	n := len(g.Members)
+	if n == 0 {
+		return nil
 	}
-	slices.SortFunc(out, func(a, b Finding) int { return strings.Compare(a.Subject, b.Subject) })
-	return out
+	cfg := r.Config
+	members := slices.Clone(g.Members)
+	slices.SortFunc(members, func(a, b EntityFacts) int { return strings.Compare(string(a.USCC), string(b.USCC)) })
+	first := &members[0]
+	var limit int
+	var score float64
+	var title, subject string
+	ev := map[string]any{"count": n}
+	switch {
+	case g.Kind == FlagCluster:
+		limit = cfg.ClusterDoorplate
+		level := "doorplate"
+		if first.LinkLevel == addressbook.AtRoom {
+			limit, level = cfg.ClusterRoom, "room"
+		}
+		if n <= limit || g.Host != "" {
+			return nil
+		}
+		subject = GroupSubject(FlagCluster, "", g.Key)
+		ev["level"], ev["address_code"] = level, g.Key
+		score = 50 + 5*float64(n-limit)
+		title = fmt.Sprintf("同一%s登记 %d 户市场主体（阈值 %d），且非集群注册住所", map[string]string{"room": "户室", "doorplate": "门牌"}[level], n, limit)
+	case !strings.Contains(g.Key, "|"):
+		if limit = cfg.LinkedParties; n <= limit {
+			return nil
+		}
+		subject = GroupSubject(FlagParties, "phone", g.Key)
+		ev["link"], ev["phone"] = "phone", MaskPhone(g.Key)
+		score = 40 + 5*float64(n-limit)
+		title = fmt.Sprintf("同一联系电话关联 %d 户市场主体", n)
+	default:
+		if limit = cfg.LinkedParties; n <= limit {
+			return nil
+		}
+		name, id, _ := strings.Cut(g.Key, "|")
+		subject = GroupSubject(FlagParties, "person", g.Key)
+		ev["link"], ev["legal_rep"], ev["id_number"] = "legal_rep", MaskName(name), MaskID(id)
+		score = 40 + 5*float64(n-limit)
+		title = fmt.Sprintf("同一法定代表人（经营者）关联 %d 户市场主体", n)
+	}
+	ev["threshold"] = limit
+	usccs := make([]USCC, n)
+	list := make([]map[string]any, n)
+	for i := range members {
+		m := &members[i]
+		usccs[i] = m.USCC
+		list[i] = map[string]any{"uscc": string(m.USCC), "name": m.Name, "town_code": m.TownCode, "address_code": m.AddressCode}
+	}
+	ev["entities"] = list
+	f := &Finding{Kind: g.Kind, Subject: subject, USCCs: usccs, TownCode: first.TownCode, VillageCode: first.VillageCode,
+		GridCode: first.GridCode, Location: first.Location, Score: clampScore(score), Title: title, Evidence: ev}
+	if g.Kind == FlagCluster {
+		f.AddressCode, f.BuildingID = g.Key, first.BuildingID
+	}
+	return f
 }
 
 // MaskName keeps the first character of a person's name.

@@ -117,31 +117,62 @@ type Routing struct {
 // 危险化学品）" goes nowhere, "除烟花爆竹外的日用百货" neither. Traditional
 // characters and full-width forms are normalized first.
 func Route(rules []ScopeRule, scope string) []Routing {
-	text := addressbook.Simplify(scope)
-	negated := negatedSpans(text)
-	// Index the keywords by their first character and scan the text once.
-	type ref struct{ rule, kw int }
-	byFirst := map[rune][]ref{}
-	for i, r := range rules {
-		for j, k := range r.Keywords {
+	return NewRouter(rules).Route(scope)
+}
+
+// A Router is a rule set indexed for routing many scopes: Route without
+// indexing the keywords again for each.
+type Router struct {
+	rules   []ScopeRule
+	byFirst map[rune][]keywordRef
+}
+
+type keywordRef struct{ rule, kw int }
+
+// NewRouter indexes the keywords of rules by their first character.
+func NewRouter(rules []ScopeRule) *Router {
+	r := &Router{rules: rules, byFirst: map[rune][]keywordRef{}}
+	for i, rule := range rules {
+		for j, k := range rule.Keywords {
 			if first, _ := utf8.DecodeRuneInString(k); k != "" {
-				byFirst[first] = append(byFirst[first], ref{i, j})
+				r.byFirst[first] = append(r.byFirst[first], keywordRef{i, j})
 			}
 		}
 	}
-	found := map[ref]bool{}
+	return r
+}
+
+// Route returns the departments whose rules the business scope matches, as
+// the function Route does.
+func (rt *Router) Route(scope string) []Routing {
+	text := addressbook.Simplify(scope)
+	var negated [][2]int
+	negatedDone := false
+	var found map[keywordRef]bool
 	for at, c := range text {
-		for _, x := range byFirst[c] {
-			if !found[x] && strings.HasPrefix(text[at:], rules[x.rule].Keywords[x.kw]) && !inSpans(at, negated) {
+		for _, x := range rt.byFirst[c] {
+			if found[x] || !strings.HasPrefix(text[at:], rt.rules[x.rule].Keywords[x.kw]) {
+				continue
+			}
+			if !negatedDone {
+				negated, negatedDone = negatedSpans(text), true
+			}
+			if !inSpans(at, negated) {
+				if found == nil {
+					found = map[keywordRef]bool{}
+				}
 				found[x] = true
 			}
 		}
 	}
+	if found == nil {
+		return nil
+	}
 	var out []Routing
-	for i, r := range rules {
+	for i, r := range rt.rules {
 		var hits []string
 		for j, k := range r.Keywords {
-			if found[ref{i, j}] && !slices.Contains(hits, k) {
+			if found[keywordRef{i, j}] && !slices.Contains(hits, k) {
 				hits = append(hits, k)
 			}
 		}
