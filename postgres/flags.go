@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,52 +21,45 @@ func applyFlagChanges(ctx context.Context, tx pgx.Tx, changes []supervision.Flag
 	if len(changes) == 0 {
 		return counts, nil, nil
 	}
-	_, err := tx.Exec(ctx, `CREATE TEMP TABLE flag_changes (
-		n integer, action text, id bigint, kind text, subject text, uscc text, usccs text[], address_code text,
-		building_id bigint, grid_code text, village_code text, town_code text, lon float8, lat float8,
-		score real, title text, evidence jsonb, fingerprint text) ON COMMIT DROP`)
-	if err != nil {
-		return nil, nil, translate(err, "stage flag changes")
-	}
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"flag_changes"},
-		[]string{"n", "action", "id", "kind", "subject", "uscc", "usccs", "address_code", "building_id", "grid_code",
-			"village_code", "town_code", "lon", "lat", "score", "title", "evidence", "fingerprint"},
-		pgx.CopyFromSlice(len(changes), func(i int) ([]any, error) {
-			c := &changes[i]
-			counts[c.Action]++
-			row := []any{i, string(c.Action), c.ID, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, c.Fingerprint}
-			if f := c.Finding; f != nil {
-				ev, err := json.Marshal(f.Evidence)
-				if err != nil {
-					return nil, err
-				}
-				usccs := make([]string, len(f.USCCs))
-				for j, u := range f.USCCs {
-					usccs[j] = string(u)
-				}
-				var lon, lat *float64
-				if f.Location != nil {
-					lon, lat = &f.Location.Lon, &f.Location.Lat
-				}
-				copy(row[3:], []any{string(f.Kind), f.Subject, nullString(string(f.USCC)), usccs, nullString(f.AddressCode),
-					nullInt(f.BuildingID), nullString(f.GridCode), nullString(f.VillageCode), nullString(f.TownCode),
-					lon, lat, float32(f.Score), f.Title, ev})
+	rows := make([][]any, len(changes))
+	for i := range changes {
+		c := &changes[i]
+		counts[c.Action]++
+		row := []any{int32(i), string(c.Action), c.ID, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, c.Fingerprint}
+		if f := c.Finding; f != nil {
+			ev, err := json.Marshal(f.Evidence)
+			if err != nil {
+				return nil, nil, err
 			}
-			return row, nil
-		}))
+			usccs := make([]string, len(f.USCCs))
+			for j, u := range f.USCCs {
+				usccs[j] = string(u)
+			}
+			var lon, lat *float64
+			if f.Location != nil {
+				lon, lat = &f.Location.Lon, &f.Location.Lat
+			}
+			copy(row[3:], []any{string(f.Kind), f.Subject, nullString(string(f.USCC)), usccs, nullString(f.AddressCode),
+				nullInt(f.BuildingID), nullString(f.GridCode), nullString(f.VillageCode), nullString(f.TownCode),
+				lon, lat, float32(f.Score), f.Title, string(ev)})
+		}
+		rows[i] = row
+	}
+	src, err := stageFlagChanges(ctx, tx, rows)
 	if err != nil {
-		return nil, nil, translate(err, "stage flag changes")
+		return nil, nil, err
 	}
 	// Raise: a concurrent evaluation may have raised the same flag first.
-	rows, _ := tx.Query(ctx, `INSERT INTO flags (kind, subject, uscc, usccs, address_code, building_id, grid_code,
+	q, args := src.from(2)
+	res, _ := tx.Query(ctx, `INSERT INTO flags (kind, subject, uscc, usccs, address_code, building_id, grid_code,
 			village_code, town_code, location, score, title, evidence, fingerprint, status, raised_at, opened_at, updated_at)
-		SELECT kind, subject, uscc, usccs, address_code, building_id, grid_code, village_code, town_code,
-			CASE WHEN lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
-			score, title, evidence, fingerprint, 'open', $1, $1, $1
-		FROM flag_changes WHERE action = 'raise' ORDER BY n
+		SELECT c.kind, c.subject, c.uscc, c.usccs, c.address_code, c.building_id, c.grid_code, c.village_code, c.town_code,
+			CASE WHEN c.lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(c.lon, c.lat), 4326) END,
+			c.score, c.title, c.evidence, c.fingerprint, 'open', $1, $1, $1
+		FROM `+q+` WHERE c.action = 'raise' ORDER BY c.n
 		ON CONFLICT (kind, subject) DO NOTHING
-		RETURNING id`, now)
-	raised, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		RETURNING id`, append([]any{now}, args...)...)
+	raised, err := pgx.CollectRows(res, pgx.RowTo[int64])
 	if err != nil {
 		return nil, nil, translate(err, "raise flags")
 	}
@@ -76,28 +70,35 @@ func applyFlagChanges(ctx context.Context, tx pgx.Tx, changes []supervision.Flag
 			status = CASE WHEN c.action = 'reopen' THEN 'open' ELSE f.status END,
 			opened_at = CASE WHEN c.action = 'reopen' THEN $1 ELSE f.opened_at END,
 			resolved_at = CASE WHEN c.action = 'reopen' THEN NULL ELSE f.resolved_at END
-		FROM flag_changes c WHERE c.id = f.id AND c.action IN ('update', 'reopen', 'rescore')`, now)
+		FROM `+q+` WHERE c.id = f.id AND c.action IN ('update', 'reopen', 'rescore')`, append([]any{now}, args...)...)
 	if err != nil {
 		return nil, nil, translate(err, "update flags")
 	}
 	_, err = tx.Exec(ctx, `UPDATE flags f SET status = 'resolved', resolved_at = $1, updated_at = $1
-		FROM flag_changes c WHERE c.id = f.id AND c.action = 'resolve' AND f.status = 'open'`, now)
+		FROM `+q+` WHERE c.id = f.id AND c.action = 'resolve' AND f.status = 'open'`, append([]any{now}, args...)...)
 	if err != nil {
 		return nil, nil, translate(err, "resolve flags")
 	}
+	q2, args2 := src.from(3)
 	_, err = tx.Exec(ctx, `INSERT INTO flag_events (flag_id, at, action, actor, status, score, evidence)
 		SELECT f.id, $1::timestamptz, 'raise', 'system', f.status, f.score, f.evidence FROM flags f WHERE f.id = ANY($2)
 		UNION ALL
 		SELECT f.id, $1, c.action, 'system', f.status, c.score, c.evidence
-		FROM flag_changes c JOIN flags f ON f.id = c.id WHERE c.action IN ('update', 'reopen', 'resolve')`, now, raised)
+		FROM `+q2+` JOIN flags f ON f.id = c.id WHERE c.action IN ('update', 'reopen', 'resolve')`, append([]any{now, raised}, args2...)...)
 	if err != nil {
 		return nil, nil, translate(err, "record flag events")
 	}
-	rows, _ = tx.Query(ctx, `SELECT f.id, f.kind, CASE WHEN f.id = ANY($1) THEN 'raise' ELSE 'reopen' END,
+	var reopened []int64
+	for _, c := range changes {
+		if c.Action == supervision.FlagReopen {
+			reopened = append(reopened, c.ID)
+		}
+	}
+	res, _ = tx.Query(ctx, `SELECT f.id, f.kind, CASE WHEN f.id = ANY($1) THEN 'raise' ELSE 'reopen' END,
 			coalesce(f.uscc, ''), coalesce(f.town_code, ''), coalesce(f.grid_code, ''), f.score, f.title, f.location
-		FROM flags f WHERE f.id = ANY($1) OR f.id IN (SELECT id FROM flag_changes WHERE action = 'reopen')
-		ORDER BY f.id`, raised)
-	alerts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (supervision.Alert, error) {
+		FROM flags f WHERE f.id = ANY($1::bigint[] || $2::bigint[])
+		ORDER BY f.id`, raised, reopened)
+	alerts, err := pgx.CollectRows(res, func(row pgx.CollectableRow) (supervision.Alert, error) {
 		a := supervision.Alert{At: now}
 		var kind, action, uscc string
 		var score float32
@@ -113,8 +114,77 @@ func applyFlagChanges(ctx context.Context, tx pgx.Tx, changes []supervision.Flag
 	if err != nil {
 		return nil, nil, translate(err, "read raised flags")
 	}
-	_, err = tx.Exec(ctx, "DROP TABLE flag_changes")
-	return counts, alerts, translate(err, "stage flag changes")
+	return counts, alerts, src.drop(ctx, tx)
+}
+
+// flagChangeColumns are the columns of a staged change.
+var flagChangeColumns = []string{"n", "action", "id", "kind", "subject", "uscc", "usccs", "address_code", "building_id",
+	"grid_code", "village_code", "town_code", "lon", "lat", "score", "title", "evidence", "fingerprint"}
+
+// stagedChanges is where the statements of applyFlagChanges read the
+// changes from: a few travel as arrays unnested in each statement (a
+// check-in's verdict: no catalog churn), many are copied into a temporary
+// table (a full run's).
+type stagedChanges struct {
+	rows [][]any
+	temp bool
+}
+
+// stagedArrayLimit is the most changes passed as arrays.
+const stagedArrayLimit = 200
+
+func stageFlagChanges(ctx context.Context, tx pgx.Tx, rows [][]any) (stagedChanges, error) {
+	if len(rows) <= stagedArrayLimit {
+		return stagedChanges{rows: rows}, nil
+	}
+	_, err := tx.Exec(ctx, `CREATE TEMP TABLE flag_changes (
+		n integer, action text, id bigint, kind text, subject text, uscc text, usccs text[], address_code text,
+		building_id bigint, grid_code text, village_code text, town_code text, lon float8, lat float8,
+		score real, title text, evidence jsonb, fingerprint text) ON COMMIT DROP`)
+	if err != nil {
+		return stagedChanges{}, translate(err, "stage flag changes")
+	}
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"flag_changes"}, flagChangeColumns, pgx.CopyFromRows(rows))
+	return stagedChanges{temp: true}, translate(err, "stage flag changes")
+}
+
+// from returns the changes as a FROM item aliased c, its parameters
+// numbered from $first, and their values.
+func (s stagedChanges) from(first int) (string, []any) {
+	if s.temp {
+		return "flag_changes c", nil
+	}
+	cols := make([][]any, len(flagChangeColumns))
+	for _, row := range s.rows {
+		for j, v := range row {
+			if j == 6 && v != nil { // usccs: one text per row, split again below
+				v = strings.Join(v.([]string), ",")
+			}
+			cols[j] = append(cols[j], v)
+		}
+	}
+	types := []string{"integer", "text", "bigint", "text", "text", "text", "text", "text", "bigint", "text", "text", "text",
+		"float8", "float8", "real", "text", "text", "text"}
+	params := make([]string, len(cols))
+	for j := range cols {
+		params[j] = fmt.Sprintf("$%d::%s[]", first+j, types[j])
+	}
+	sql := `(SELECT n, action, id, kind, subject, uscc, string_to_array(usccs, ',') AS usccs, address_code, building_id,
+		grid_code, village_code, town_code, lon, lat, score, title, evidence::jsonb AS evidence, fingerprint
+		FROM unnest(` + strings.Join(params, ", ") + `) AS x(` + strings.Join(flagChangeColumns, ", ") + `)) c`
+	args := make([]any, len(cols))
+	for j, c := range cols {
+		args[j] = c
+	}
+	return sql, args
+}
+
+func (s stagedChanges) drop(ctx context.Context, tx pgx.Tx) error {
+	if !s.temp {
+		return nil
+	}
+	_, err := tx.Exec(ctx, "DROP TABLE flag_changes")
+	return translate(err, "drop the staged flag changes")
 }
 
 // publishAlerts notifies every listening node of the alerts, delivered
