@@ -401,9 +401,13 @@ func (db *DB) EvaluateQueued(ctx context.Context, now time.Time, max int) (FlagR
 // last evaluated (it may have left: the members of its old group flags
 // name the old keys), gathered whole by key.
 func (db *DB) evaluate(ctx context.Context, tx pgx.Tx, dirty []string, now time.Time, only []supervision.FlagKind) (map[supervision.FlagAction]int, []supervision.Alert, error) {
-	rules, err := db.flagRules(ctx, tx)
-	if err != nil {
-		return nil, nil, err
+	// The check-in's verdict needs no restricted trades: spare it the read.
+	rules := supervision.NewFlagRules(db.flagConfig(), nil)
+	if only == nil || slices.Contains(only, supervision.FlagRestricted) {
+		var err error
+		if rules, err = db.flagRules(ctx, tx); err != nil {
+			return nil, nil, err
+		}
 	}
 	var findings []supervision.Finding
 	subjects := make([]string, 0, len(dirty))
@@ -412,7 +416,7 @@ func (db *DB) evaluate(ctx context.Context, tx pgx.Tx, dirty []string, now time.
 	}
 	var buildings []int64
 	var grids []string
-	err = flagFacts(ctx, tx, rules.Config, now, factsJoinsFew, "e.uscc = ANY($4)", []any{dirty}, func(f *supervision.EntityFacts) error {
+	err := flagFacts(ctx, tx, rules.Config, now, factsJoinsFew, "e.uscc = ANY($4)", []any{dirty}, func(f *supervision.EntityFacts) error {
 		for _, x := range rules.Entity(f, now) {
 			if only == nil || slices.Contains(only, x.Kind) {
 				findings = append(findings, x)
