@@ -66,7 +66,7 @@ func TestFlagTruth(t *testing.T) {
 // linker gets wrong is all that stands between the flags and the truth.
 func TestRulesFindTheTruth(t *testing.T) {
 	city := loadDemoCity(t)
-	rules := supervision.FlagRules{Config: supervision.DefaultFlagConfig(), Trades: supervision.DefaultRestrictedTrades()}
+	rules := supervision.NewFlagRules(supervision.DefaultFlagConfig(), supervision.DefaultRestrictedTrades())
 	type hit struct {
 		kind supervision.FlagKind
 		uscc supervision.USCC
@@ -98,7 +98,20 @@ func TestRulesFindTheTruth(t *testing.T) {
 		for _, h := range c.Hosts {
 			hosts[h.AddressCode] = h.Name
 		}
-		groups := rules.NewGroupCounter()
+		// The groups as the store gathers them: by address, phone and
+		// legal representative.
+		groups := map[string]*supervision.Group{}
+		group := func(kind supervision.FlagKind, key, host string, f *supervision.EntityFacts) {
+			if key == "" || f.Status != supervision.Active {
+				return
+			}
+			g := groups[string(kind)+key]
+			if g == nil {
+				g = &supervision.Group{Kind: kind, Key: key, Host: host}
+				groups[string(kind)+key] = g
+			}
+			g.Members = append(g.Members, *f)
+		}
 		for i := range c.Entities {
 			e, tr := &c.Entities[i], &c.EntityTruth[i]
 			f := &supervision.EntityFacts{USCC: e.USCC, Name: e.Name, Kind: e.Kind, Status: e.Status, Industry: e.Industry,
@@ -135,11 +148,17 @@ func TestRulesFindTheTruth(t *testing.T) {
 			for _, x := range rules.Entity(f, DefaultUntil) {
 				found[hit{x.Kind, x.USCC}] = true
 			}
-			groups.Add(f)
+			if f.LinkStatus == addressbook.Matched {
+				group(supervision.FlagCluster, f.AddressCode, f.Host, f)
+			}
+			group(supervision.FlagParties, supervision.NormalizePhone(f.Phone), "", f)
+			group(supervision.FlagParties, supervision.PersonKey(f.LegalRep, f.IDNumber), "", f)
 		}
-		for _, x := range groups.Findings() {
-			for _, u := range x.USCCs {
-				found[hit{x.Kind, u}] = true
+		for _, g := range groups {
+			if x := rules.Group(g); x != nil {
+				for _, u := range x.USCCs {
+					found[hit{x.Kind, u}] = true
+				}
 			}
 		}
 	}
