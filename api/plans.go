@@ -29,31 +29,17 @@ type PlanStore interface {
 	Plan(ctx context.Context, assignee string, start *geo.WGS84) (supervision.Plan, error)
 }
 
-// planStoreKey keys the PlanStore in a request's context.
-type planStoreKey struct{}
-
-// WithPlans enables the campaign and plan routes over st. The Server
-// keeps no field for it: a router middleware hands st to the handlers in
-// the request's context, so that the plan routes need nothing of the
-// Server's shape but a call to planRoutes.
+// WithPlans enables the campaign and plan routes over st.
 func WithPlans(st PlanStore) Option {
-	return func(s *Server) {
-		s.router.Use(func(next http.Handler) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), planStoreKey{}, st)))
-			})
-		})
-	}
+	return func(s *Server) { s.plans = st }
 }
 
-// planStore returns the plan store of the request, or 503 when the server
-// has none.
-func planStore(r *http.Request) (PlanStore, error) {
-	st, _ := r.Context().Value(planStoreKey{}).(PlanStore)
-	if st == nil {
+// planStore returns the plan store, or 503 when the server has none.
+func (s *Server) planStore() (PlanStore, error) {
+	if s.plans == nil {
 		return nil, derrors.New(derrors.Unavailable, "campaigns and visit plans are not enabled on this server")
 	}
-	return st, nil
+	return s.plans, nil
 }
 
 func (s *Server) planRoutes(r *mux.Router) {
@@ -145,7 +131,7 @@ func toCampaignJSON(c supervision.Campaign) campaignJSON {
 
 // POST /v1/campaigns draws a campaign and pushes its checks.
 func (s *Server) postCampaign(w http.ResponseWriter, r *http.Request) error {
-	st, err := planStore(r)
+	st, err := s.planStore()
 	if err != nil {
 		return err
 	}
@@ -170,7 +156,7 @@ func (s *Server) postCampaign(w http.ResponseWriter, r *http.Request) error {
 // GET /v1/campaigns/{id}: the campaign with every entity drawn, its
 // weight, why it was drawn and its check task.
 func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) error {
-	st, err := planStore(r)
+	st, err := s.planStore()
 	if err != nil {
 		return err
 	}
@@ -194,7 +180,7 @@ var divisionCode = regexp.MustCompile(`^[0-9]{9}([0-9]{3}){0,2}$`)
 // feature per stop, then a LineString feature of the route. Coordinates
 // out are WGS84 (RFC 7946); crs declares the start's only.
 func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) error {
-	st, err := planStore(r)
+	st, err := s.planStore()
 	if err != nil {
 		return err
 	}

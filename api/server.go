@@ -67,6 +67,7 @@ type Server struct {
 	workflow WorkflowStore // workflow.go
 	alerts   alertStreams  // alerts.go
 	flags    flagger       // flags.go
+	plans    PlanStore     // plans.go
 }
 
 // IndexSource gives the current in-memory address index (nil until loaded).
