@@ -14,7 +14,7 @@ BIN := bin/gridsentry
 # The binary reads GRIDSENTRY_DATA_DIR too, so make and gridsentry agree on the cluster.
 PGDIR := $(or $(GRIDSENTRY_DATA_DIR),var/pg)
 
-.PHONY: deps build run test lint stop clean clean-data bench bench-city bench-addresses bench-entities
+.PHONY: deps build run test lint stop clean clean-data bench bench-city bench-addresses bench-entities bench-flags
 
 deps:
 	scripts/install-deps.sh
@@ -38,7 +38,8 @@ test: deps build
 	GRIDSENTRY_TEST_DATABASE_URL=$$url GRIDSENTRY_REQUIRE_DB=1 $(GO) test -count=1 ./...
 
 # bench runs the pure Go benchmarks, times loading the demo-scale city, and
-# runs the address benchmarks and accuracy on it; bench-city times loading the
+# runs the address benchmarks and accuracy on it, then links its entities and
+# measures the flag rules (precision and recall per kind); bench-city times loading the
 # city scale (1M buildings, 6.7M rooms) and bench-addresses runs the address
 # benchmarks at city scale (index build, throughput, HTTP latency, 2M batch).
 bench: deps build
@@ -48,6 +49,13 @@ bench: deps build
 	$(GO) test -count=1 -v -run TestAccuracy ./addressbook/ | sed -n '/kind/,/existing/p'
 	scripts/bench-load.sh demo
 	scripts/bench-entities.sh demo
+	scripts/bench-flags.sh demo
+
+# bench-flags evaluates the flag rules over the city scale loaded by
+# bench-city and linked by bench-entities, and times check-ins.
+bench-flags: deps build
+	$(BIN) cluster start >/dev/null
+	scripts/bench-flags.sh city
 
 bench-addresses: deps build
 	scripts/bench-addresses.sh city
