@@ -2,15 +2,10 @@ package postgres_test
 
 import (
 	"context"
-	"log/slog"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/gridsentry/gridsentry/postgres"
-	"github.com/gridsentry/gridsentry/postgres/pgtest"
 )
 
 // flagQualitySQL compares the entities each kind of open flag concerns with
@@ -31,19 +26,7 @@ FROM (SELECT DISTINCT kind FROM demo_flag_truth) k ORDER BY 1`
 // already (make bench, make bench-entities), and reports the time.
 func TestFlagQuality(t *testing.T) {
 	ctx := context.Background()
-	var db *postgres.DB
-	if os.Getenv("GRIDSENTRY_BENCH_DATABASE_URL") != "" {
-		db, _ = pgtest.BenchDB(t)
-	} else {
-		db = demoLibrary(t)
-		index := postgres.NewAddressIndex(db, slog.New(slog.DiscardHandler))
-		if err := index.Load(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.LinkEntities(ctx, index.Index(), postgres.LinkScope{Pending: true}, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := linkedCity(t)
 	var until time.Time
 	if err := db.Pool().QueryRow(ctx, `SELECT until FROM datasets WHERE name = 'demo'`).Scan(&until); err != nil {
 		t.Fatalf("the day the demo's history ends: %v", err)

@@ -34,19 +34,7 @@ GROUP BY 1, 2 ORDER BY 2 DESC, 1`
 // database instead (make bench-entities links the city scale first).
 func TestLinkAccuracy(t *testing.T) {
 	ctx := context.Background()
-	var db *postgres.DB
-	if os.Getenv("GRIDSENTRY_BENCH_DATABASE_URL") != "" {
-		db, _ = pgtest.BenchDB(t)
-	} else {
-		db = demoLibrary(t)
-		index := postgres.NewAddressIndex(db, slog.New(slog.DiscardHandler))
-		if err := index.Load(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.LinkEntities(ctx, index.Index(), postgres.LinkScope{Pending: true}, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := linkedCity(t)
 	rows, _ := db.Pool().Query(ctx, linkAccuracySQL)
 	var noise string
 	var exists bool
@@ -77,4 +65,25 @@ func TestLinkAccuracy(t *testing.T) {
 	if falseLinks > 0.01 {
 		t.Errorf("%.2f%% of made-up addresses were linked, want at most 1%%", 100*falseLinks)
 	}
+}
+
+// linkedCity returns the database at GRIDSENTRY_BENCH_DATABASE_URL, linked
+// already (make bench-entities links it), or else a copy of the demo city
+// with its entities linked.
+func linkedCity(t *testing.T) *postgres.DB {
+	t.Helper()
+	if os.Getenv("GRIDSENTRY_BENCH_DATABASE_URL") != "" {
+		db, _ := pgtest.BenchDB(t)
+		return db
+	}
+	ctx := context.Background()
+	db := demoLibrary(t)
+	index := postgres.NewAddressIndex(db, slog.New(slog.DiscardHandler))
+	if err := index.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.LinkEntities(ctx, index.Index(), postgres.LinkScope{Pending: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
