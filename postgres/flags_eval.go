@@ -379,7 +379,7 @@ func (db *DB) EvaluateQueued(ctx context.Context, now time.Time, max int) (FlagR
 		}
 		run.Entities = len(dirty)
 		var alerts []supervision.Alert
-		run.Changes, alerts, err = db.evaluate(ctx, tx, dirty, now, nil)
+		run.Changes, alerts, err = db.evaluate(ctx, tx, dirty, now)
 		if err != nil {
 			return err
 		}
@@ -394,20 +394,15 @@ func (db *DB) EvaluateQueued(ctx context.Context, now time.Time, max int) (FlagR
 }
 
 // evaluate runs the rules over the entities dirty within tx and writes the
-// changes. With only set, it evaluates those kinds of entity rule alone
-// (the check-in's off-site verdict) and no group or area rule.
+// changes.
 //
 // The group rules look at every group a dirty entity is in, or was in when
 // last evaluated (it may have left: the members of its old group flags
 // name the old keys), gathered whole by key.
-func (db *DB) evaluate(ctx context.Context, tx pgx.Tx, dirty []string, now time.Time, only []supervision.FlagKind) (map[supervision.FlagAction]int, []supervision.Alert, error) {
-	// The check-in's verdict needs no restricted trades: spare it the read.
-	rules := supervision.NewFlagRules(db.flagConfig(), nil)
-	if only == nil || slices.Contains(only, supervision.FlagRestricted) {
-		var err error
-		if rules, err = db.flagRules(ctx, tx); err != nil {
-			return nil, nil, err
-		}
+func (db *DB) evaluate(ctx context.Context, tx pgx.Tx, dirty []string, now time.Time) (map[supervision.FlagAction]int, []supervision.Alert, error) {
+	rules, err := db.flagRules(ctx, tx)
+	if err != nil {
+		return nil, nil, err
 	}
 	var findings []supervision.Finding
 	subjects := make([]string, 0, len(dirty))
@@ -416,12 +411,8 @@ func (db *DB) evaluate(ctx context.Context, tx pgx.Tx, dirty []string, now time.
 	}
 	var buildings []int64
 	var grids []string
-	err := flagFacts(ctx, tx, rules.Config, now, factsJoinsFew, "e.uscc = ANY($4)", []any{dirty}, func(f *supervision.EntityFacts) error {
-		for _, x := range rules.Entity(f, now) {
-			if only == nil || slices.Contains(only, x.Kind) {
-				findings = append(findings, x)
-			}
-		}
+	err = flagFacts(ctx, tx, rules.Config, now, factsJoinsFew, "e.uscc = ANY($4)", []any{dirty}, func(f *supervision.EntityFacts) error {
+		findings = append(findings, rules.Entity(f, now)...)
 		if f.BuildingID != 0 {
 			buildings = append(buildings, f.BuildingID)
 		}
@@ -432,17 +423,6 @@ func (db *DB) evaluate(ctx context.Context, tx pgx.Tx, dirty []string, now time.
 	})
 	if err != nil {
 		return nil, nil, err
-	}
-	if only != nil {
-		kinds := make([]string, len(only))
-		for i, k := range only {
-			kinds[i] = string(k)
-		}
-		states, err := flagStates(ctx, tx, "f.subject = ANY($1) AND f.kind = ANY($2) FOR UPDATE", subjects, kinds)
-		if err != nil {
-			return nil, nil, err
-		}
-		return applyFlagChanges(ctx, tx, supervision.Reconcile(states, findings), now)
 	}
 
 	// The keys of the dirty entities and of the members of their group flags.

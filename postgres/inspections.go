@@ -123,19 +123,38 @@ func (db *DB) RecordInspection(ctx context.Context, in supervision.Inspection, t
 
 // offSiteVerdict runs the off-site rule on the inspection just stored in
 // tx, writes its flag, publishes the alert on commit, and returns the flag
-// when the inspection raised or renewed it. The other rules follow when
-// the evaluator takes the entity off the queue.
+// when the inspection raised or renewed it (none when on site). The other
+// rules follow when the evaluator takes the entity off the queue.
 func (db *DB) offSiteVerdict(ctx context.Context, tx pgx.Tx, uscc supervision.USCC, inspectionID int64, now time.Time) ([]supervision.Flag, error) {
-	_, alerts, err := db.evaluate(ctx, tx, []string{string(uscc)}, now, []supervision.FlagKind{supervision.FlagOffSite})
+	rules := supervision.NewFlagRules(db.flagConfig(), nil)
+	var findings []supervision.Finding
+	err := flagFacts(ctx, tx, rules.Config, now, factsJoinsFew, "e.uscc = $4", []any{string(uscc)}, func(f *supervision.EntityFacts) error {
+		if x := rules.OffSite(f, now); x != nil {
+			findings = append(findings, *x)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	subject := entitySubject(uscc)
+	states, err := flagStates(ctx, tx, "f.subject = $1 AND f.kind = $2 FOR UPDATE", subject, string(supervision.FlagOffSite))
+	if err != nil {
+		return nil, err
+	}
+	_, alerts, err := applyFlagChanges(ctx, tx, supervision.Reconcile(states, findings), now)
 	if err != nil {
 		return nil, err
 	}
 	if err := publishAlerts(ctx, tx, alerts); err != nil {
 		return nil, err
 	}
+	if len(findings) == 0 {
+		return []supervision.Flag{}, nil
+	}
 	rows, _ := tx.Query(ctx, "SELECT "+flagColumns+` FROM flags f WHERE f.kind = $1 AND f.subject = $2
 		AND f.status <> 'resolved' AND f.evidence->'inspection'->>'id' = $3`,
-		string(supervision.FlagOffSite), entitySubject(uscc), fmt.Sprint(inspectionID))
+		string(supervision.FlagOffSite), subject, fmt.Sprint(inspectionID))
 	fs, err := pgx.CollectRows(rows, scanFlag)
 	return fs, translate(err, "read the off-site flag")
 }
