@@ -24,6 +24,9 @@ type FlagStore interface {
 	OpenFlags(ctx context.Context, usccs []supervision.USCC, addressCode string) ([]supervision.Flag, error)
 	RestrictedTrades(ctx context.Context) ([]supervision.RestrictedTrade, error)
 	ReplaceRestrictedTrades(ctx context.Context, ts []supervision.RestrictedTrade) error
+	ClusterHosts(ctx context.Context) ([]supervision.ClusterHost, error)
+	PutClusterHost(ctx context.Context, h supervision.ClusterHost) error
+	DeleteClusterHost(ctx context.Context, addressCode string) error
 }
 
 // flagger is the store with the thresholds its rules run with, shown by
@@ -58,6 +61,9 @@ func (s *Server) flagRoutes(r *mux.Router) {
 		{get, "/v1/rules/flags", s.flagRules},
 		{get, "/v1/rules/trades", s.getTrades},
 		{put, "/v1/rules/trades", s.putTrades},
+		{get, "/v1/rules/cluster-hosts", s.listClusterHosts},
+		{put, "/v1/rules/cluster-hosts/{code}", s.putClusterHost},
+		{http.MethodDelete, "/v1/rules/cluster-hosts/{code}", s.deleteClusterHost},
 	} {
 		r.Handle(rt.path, s.handle(rt.h)).Methods(rt.method)
 	}
@@ -288,6 +294,76 @@ func (s *Server) putTrades(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.getTrades(w, r)
+}
+
+// clusterHostJSON is an approved cluster host, its date as YYYY-MM-DD.
+type clusterHostJSON struct {
+	AddressCode string `json:"address_code"`
+	Name        string `json:"name"`
+	ApprovedAt  string `json:"approved_at"`
+	ApprovedBy  string `json:"approved_by"`
+}
+
+// GET /v1/rules/cluster-hosts: the approved cluster-registration hosts.
+func (s *Server) listClusterHosts(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.flagStore()
+	if err != nil {
+		return err
+	}
+	hs, err := st.ClusterHosts(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]clusterHostJSON, len(hs))
+	for i, h := range hs {
+		out[i] = clusterHostJSON{h.AddressCode, h.Name, h.ApprovedAt.Format(time.DateOnly), h.ApprovedBy}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"hosts": out})
+	return nil
+}
+
+// PUT /v1/rules/cluster-hosts/{code} {"name": "…", "approved_at": "YYYY-MM-DD", "approved_by": "…"}:
+// approves a host at a current room or doorplate; the entities registered
+// there are evaluated again.
+func (s *Server) putClusterHost(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.flagStore()
+	if err != nil {
+		return err
+	}
+	var body clusterHostJSON
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	h := supervision.ClusterHost{AddressCode: mux.Vars(r)["code"], Name: strings.TrimSpace(body.Name),
+		ApprovedBy: strings.TrimSpace(body.ApprovedBy)}
+	if body.ApprovedAt != "" {
+		t, err := time.ParseInLocation(time.DateOnly, body.ApprovedAt, supervision.Beijing)
+		if err != nil {
+			return derrors.Field("approved_at", "%q is not a date (YYYY-MM-DD)", body.ApprovedAt)
+		}
+		h.ApprovedAt = t
+	}
+	if err := h.Validate(); err != nil {
+		return asInvalid(err, "")
+	}
+	if err := st.PutClusterHost(r.Context(), h); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, clusterHostJSON{h.AddressCode, h.Name, h.ApprovedAt.Format(time.DateOnly), h.ApprovedBy})
+	return nil
+}
+
+// DELETE /v1/rules/cluster-hosts/{code}: withdraws the approval.
+func (s *Server) deleteClusterHost(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.flagStore()
+	if err != nil {
+		return err
+	}
+	if err := st.DeleteClusterHost(r.Context(), mux.Vars(r)["code"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // openFlags returns the open flags about the entities or the address as

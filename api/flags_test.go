@@ -192,3 +192,88 @@ func httptestServer(t *testing.T, srv *api.Server) string {
 	t.Cleanup(ts.Close)
 	return ts.URL
 }
+
+// TestClusterHosts: an approved host spares its address the cluster flag;
+// withdrawing the approval raises it again.
+func TestClusterHosts(t *testing.T) {
+	c := newFlowCity(t)
+	ctx := context.Background()
+	srv := api.New(api.Config{}, c.db, c.db, slog.New(slog.DiscardHandler), api.WithFlags(c.db, supervision.FlagConfig{}))
+	ts := httptestServer(t, srv)
+	var door string
+	if err := c.db.Pool().QueryRow(ctx, `SELECT code FROM doorplates WHERE retired_at IS NULL ORDER BY code LIMIT 1`).Scan(&door); err != nil {
+		t.Fatal(err)
+	}
+	var first string
+	for i := range 13 {
+		u := insertEntity(t, c.db, 100+i, fmt.Sprintf("东莞众创%d号商行", i), c.building)
+		if _, err := c.db.Pool().Exec(ctx, `UPDATE entities SET address_code = $2, link_level = 'doorplate' WHERE uscc = $1`, u, door); err != nil {
+			t.Fatal(err)
+		}
+		first = u
+	}
+	evaluate := func() string {
+		t.Helper()
+		for {
+			run, err := c.db.EvaluateQueued(ctx, time.Now(), 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if run.Entities == 0 {
+				break
+			}
+		}
+		fs, _, err := c.db.Flags(ctx, supervision.FlagFilter{Kind: supervision.FlagCluster, USCC: supervision.USCC(first), Limit: 10})
+		if err != nil || len(fs) != 1 {
+			t.Fatalf("cluster flags about %s: %d (%v), want one", first, len(fs), err)
+		}
+		return string(fs[0].Status)
+	}
+	if st := evaluate(); st != "open" {
+		t.Fatalf("13 entities naming one doorplate: flag %s, want open", st)
+	}
+	put := func(code, body string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPut, ts+"/v1/rules/cluster-hosts/"+code, strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, bad := range []struct{ code, body string }{
+		{"12345", `{"name": "众创空间", "approved_at": "2026-01-05"}`},
+		{"9999999999999999", `{"name": "众创空间", "approved_at": "2026-01-05"}`},
+		{door, `{"name": "众创空间", "approved_at": "5 January"}`},
+		{door, `{"approved_at": "2026-01-05"}`},
+	} {
+		if code := put(bad.code, bad.body); code != http.StatusBadRequest {
+			t.Errorf("PUT host %s %s: %d, want 400", bad.code, bad.body, code)
+		}
+	}
+	if code := put(door, `{"name": "松山湖众创空间", "approved_at": "2026-01-05", "approved_by": "东莞市市场监督管理局"}`); code != http.StatusOK {
+		t.Fatalf("PUT host: %d", code)
+	}
+	if st := evaluate(); st != "resolved" {
+		t.Errorf("at an approved host: flag %s, want resolved", st)
+	}
+	del := func() int {
+		req, _ := http.NewRequest(http.MethodDelete, ts+"/v1/rules/cluster-hosts/"+door, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := del(); code != http.StatusNoContent {
+		t.Fatalf("DELETE host: %d", code)
+	}
+	if code := del(); code != http.StatusNotFound {
+		t.Errorf("DELETE again: %d, want 404", code)
+	}
+	if st := evaluate(); st != "open" {
+		t.Errorf("approval withdrawn: flag %s, want open again", st)
+	}
+}

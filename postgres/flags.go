@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gridsentry/gridsentry/derrors"
 	"github.com/gridsentry/gridsentry/supervision"
 )
 
@@ -360,4 +361,66 @@ func (db *DB) ReplaceRestrictedTrades(ctx context.Context, ts []supervision.Rest
 			WHERE status = 'active' AND building_id IS NOT NULL ON CONFLICT DO NOTHING`)
 		return translate(err, "queue entities for the new rules")
 	})
+}
+
+// ClusterHosts returns the approved cluster-registration hosts by address
+// code.
+func (db *DB) ClusterHosts(ctx context.Context) ([]supervision.ClusterHost, error) {
+	rows, _ := db.pool.Query(ctx, `SELECT address_code, name, approved_at, approved_by FROM cluster_hosts ORDER BY address_code`)
+	hs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (supervision.ClusterHost, error) {
+		var h supervision.ClusterHost
+		return h, row.Scan(&h.AddressCode, &h.Name, &h.ApprovedAt, &h.ApprovedBy)
+	})
+	if err != nil {
+		return nil, translate(err, "read cluster hosts")
+	}
+	return hs, nil
+}
+
+// PutClusterHost approves (or updates) a cluster-registration host at a
+// current standard address, and queues the entities registered there for
+// evaluation. An unknown or retired address is a 400.
+func (db *DB) PutClusterHost(ctx context.Context, h supervision.ClusterHost) error {
+	if err := h.Validate(); err != nil {
+		return invalidInput(err)
+	}
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var known bool
+		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM rooms WHERE code = $1 AND retired_at IS NULL)
+			OR EXISTS (SELECT 1 FROM doorplates WHERE code = $1 AND retired_at IS NULL)`, h.AddressCode).Scan(&known)
+		if err != nil {
+			return translate(err, "look up the host's address")
+		}
+		if !known {
+			return derrors.Field("address_code", "%s is not a current room or doorplate of the library", h.AddressCode)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO cluster_hosts (address_code, name, approved_at, approved_by) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (address_code) DO UPDATE SET name = excluded.name, approved_at = excluded.approved_at,
+				approved_by = excluded.approved_by`, h.AddressCode, h.Name, h.ApprovedAt, h.ApprovedBy)
+		if err != nil {
+			return translate(err, "store the cluster host")
+		}
+		return queueAddress(ctx, tx, h.AddressCode)
+	})
+}
+
+// DeleteClusterHost withdraws a host's approval; the entities registered
+// there are evaluated again. An unknown host is a 404.
+func (db *DB) DeleteClusterHost(ctx context.Context, addressCode string) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM cluster_hosts WHERE address_code = $1`, addressCode)
+		if err != nil {
+			return translate(err, "delete the cluster host")
+		}
+		if tag.RowsAffected() == 0 {
+			return derrors.New(derrors.NotFound, "no cluster host at %s", addressCode)
+		}
+		return queueAddress(ctx, tx, addressCode)
+	})
+}
+
+func queueAddress(ctx context.Context, tx pgx.Tx, code string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO flag_queue (uscc) SELECT uscc FROM entities WHERE address_code = $1
+		ON CONFLICT DO NOTHING`, code)
+	return translate(err, "queue the entities at the address")
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gridsentry/gridsentry/addressbook"
@@ -229,4 +231,33 @@ func tradeRules(ts []RestrictedTrade) []ScopeRule {
 		out[i] = ScopeRule{Department: t.Code, Keywords: t.Keywords}
 	}
 	return out
+}
+
+// A ClusterHost is an approved cluster-registration host (集群注册住所):
+// a standard address (room or doorplate code) where many entities may
+// register, such as an incubator or a registered-agent office. The
+// cluster rule spares it.
+type ClusterHost struct {
+	AddressCode string    `json:"address_code"`
+	Name        string    `json:"name"`
+	ApprovedAt  time.Time `json:"approved_at"` // a date
+	ApprovedBy  string    `json:"approved_by"`
+}
+
+// Validate checks the host's fields: an address code of 16 (doorplate) or
+// 18 (room) digits, a name, an approval date.
+func (h *ClusterHost) Validate() error {
+	if n := len(h.AddressCode); n != 16 && n != 18 || strings.Trim(h.AddressCode, "0123456789") != "" {
+		return fieldErr("address_code", "%q is not a standard address code (16 digits for a doorplate, 18 for a room)", h.AddressCode)
+	}
+	if h.Name == "" || utf8.RuneCountInString(h.Name) > 200 {
+		return fieldErr("name", "is required, at most 200 characters")
+	}
+	if h.ApprovedAt.IsZero() {
+		return fieldErr("approved_at", "is required (YYYY-MM-DD)")
+	}
+	if utf8.RuneCountInString(h.ApprovedBy) > 200 {
+		return fieldErr("approved_by", "has more than 200 characters")
+	}
+	return nil
 }
