@@ -32,11 +32,38 @@ var templates struct {
 
 // DemoURL returns the URL of a fresh database of the test's own holding
 // the demo city (scale demo, seed 1), migrated and seeded.
+//
+// Another test binary of the same package, built from other sources, drops
+// this binary's template when it builds its own (a developer's second run
+// beside a first): a template found gone is loaded again.
 func DemoURL(t testing.TB) string {
 	t.Helper()
 	admin := AdminURL(t)
 	tmpl := demoTemplate(t, admin)
+	if !templateExists(t, admin, tmpl) {
+		templates.Lock()
+		templates.name = ""
+		templates.Unlock()
+		tmpl = demoTemplate(t, admin)
+	}
 	return createDatabase(t, admin, "TEMPLATE "+pgx.Identifier{tmpl}.Sanitize()+" STRATEGY FILE_COPY")
+}
+
+// templateExists reports whether the template database name exists.
+func templateExists(t testing.TB, admin, name string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("pgtest: connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)`, name).Scan(&ok); err != nil {
+		t.Fatalf("pgtest: look for template: %v", err)
+	}
+	return ok
 }
 
 // Demo returns an open database of the test's own holding the demo city.
