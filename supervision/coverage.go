@@ -1,0 +1,107 @@
+package supervision
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/uber/h3-go/v4"
+)
+
+// Coverage (监管覆盖): how much of an area's active entities were inspected
+// within a window, and what is left undone there: the entities never
+// inspected, the on-site tasks past their deadline, the open flags. Grid
+// managers see it by H3 hexagon and by management grid.
+
+// Coverage windows in days; DefaultCoverageWindow when none is asked for.
+const (
+	DefaultCoverageWindow = 180
+	MaxCoverageWindow     = 3 * 365
+)
+
+// ParseCoverageWindow reads a window in days (90, 180, 365, ...), "" for
+// the default.
+func ParseCoverageWindow(s string) (int, error) {
+	if s == "" {
+		return DefaultCoverageWindow, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > MaxCoverageWindow {
+		return 0, fmt.Errorf("%q is not a window in days from 1 to %d (90, 180, 365)", s, MaxCoverageWindow)
+	}
+	return n, nil
+}
+
+// A CoverageFilter narrows coverage to a town, an industry (letter) or a
+// kind of entity, over a window of days.
+type CoverageFilter struct {
+	TownCode   string
+	Industry   string
+	Kind       Kind
+	WindowDays int
+}
+
+// CoverageMetrics are the supervision figures of an area.
+type CoverageMetrics struct {
+	Entities       int // active entities
+	Inspected      int // of them, inspected within the window
+	NeverInspected int // of them, never inspected
+	OverdueTasks   int // their open on-site tasks past the deadline
+	OpenFlags      int // open flags about them
+}
+
+// Ratio returns the share of the entities inspected within the window, 0
+// for an area without entities.
+func (m CoverageMetrics) Ratio() float64 {
+	if m.Entities == 0 {
+		return 0
+	}
+	return float64(m.Inspected) / float64(m.Entities)
+}
+
+// Add adds o's figures to m.
+func (m *CoverageMetrics) Add(o CoverageMetrics) {
+	m.Entities += o.Entities
+	m.Inspected += o.Inspected
+	m.NeverInspected += o.NeverInspected
+	m.OverdueTasks += o.OverdueTasks
+	m.OpenFlags += o.OpenFlags
+}
+
+// A CoverageCell is the coverage of an H3 cell.
+type CoverageCell struct {
+	Cell h3.Cell
+	CoverageMetrics
+}
+
+// A CoverageGrid is the coverage of a management grid.
+type CoverageGrid struct {
+	GridCode    string
+	VillageCode string
+	TownCode    string
+	CoverageMetrics
+}
+
+// hexWidthMetres is the width of an H3 hexagon (twice its mean edge) at
+// the resolutions entities carry (MinH3Res to MaxH3Res).
+var hexWidthMetres = map[int]float64{7: 2 * 1406.5, 8: 2 * 531.4, 9: 2 * 200.8, 10: 2 * 75.9, 11: 2 * 28.7}
+
+// minHexPixels is how wide a coverage hexagon is drawn at least: wide
+// enough to see and click.
+const minHexPixels = 20
+
+// HexResolution returns the H3 resolution of the coverage hexagons at zoom
+// z: the finest of MinH3Res to MaxH3Res whose hexagons are at least
+// minHexPixels wide on a 256-pixel tile at Dongguan's latitude (z ≤ 11
+// gives 7, z 12 gives 8, z 13–14 give 9, z 15 gives 10, z ≥ 16 gives 11).
+func HexResolution(z int) int {
+	// Metres per pixel of a 256-pixel tile at latitude 23°N.
+	pixel := 156543.034 * math.Cos(23*math.Pi/180) / math.Exp2(float64(z))
+	res := MinH3Res
+	for r := MinH3Res + 1; r <= MaxH3Res; r++ {
+		if hexWidthMetres[r]/pixel >= minHexPixels {
+			res = r
+		}
+	}
+	return res
+}
