@@ -387,26 +387,6 @@ func PersonKey(name, idNumber string) string {
 	return name + "|" + strings.ToUpper(idNumber)
 }
 
-// GroupSubjects returns the subjects of the groups an active entity
-// belongs to: its registered address (when matched), its phone, and its
-// legal representative (name and ID number).
-func GroupSubjects(f *EntityFacts) []string {
-	if f.Status != Active {
-		return nil
-	}
-	var out []string
-	if f.LinkStatus == addressbook.Matched && f.AddressCode != "" {
-		out = append(out, GroupSubject(FlagCluster, "", f.AddressCode))
-	}
-	if p := NormalizePhone(f.Phone); p != "" {
-		out = append(out, GroupSubject(FlagParties, "phone", p))
-	}
-	if k := PersonKey(f.LegalRep, f.IDNumber); k != "" {
-		out = append(out, GroupSubject(FlagParties, "person", k))
-	}
-	return out
-}
-
 // digest keys a group by a hash of personal data, not the data itself.
 func digest(s string) string {
 	h := sha256.Sum256([]byte(s))
