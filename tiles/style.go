@@ -55,8 +55,8 @@ func Style(base string, c *Catalogue) map[string]any {
 			"#1a9850"},
 		"circle-stroke-color": "#ffffff", "circle-stroke-width": 0.5})
 	add("flags-circle", "circle", "flags", map[string]any{
-		"circle-radius": []any{"interpolate", []any{"linear"}, []any{"get", "score"}, 0, 3, 100, 8},
-		"circle-color":  []any{"match", []any{"get", "status"}, "open", "#b2182b", "confirmed", "#67001f", "#bababa"},
+		"circle-radius":  []any{"interpolate", []any{"linear"}, []any{"get", "score"}, 0, 3, 100, 8},
+		"circle-color":   []any{"match", []any{"get", "status"}, "open", "#b2182b", "confirmed", "#67001f", "#bababa"},
 		"circle-opacity": 0.8, "circle-stroke-color": "#ffffff", "circle-stroke-width": 1})
 	return map[string]any{
 		"version": 8,
