@@ -30,6 +30,9 @@ type Config struct {
 	MaxBatchBytes   int64         // bulk routes (NDJSON batches, imports); default 1 GiB
 	ReadyTimeout    time.Duration // how long /readyz waits for the database; default 2s
 	ShutdownTimeout time.Duration // grace period for in-flight requests; default 15s
+	// CORSOrigins are the origins allowed to read the tile routes from a
+	// browser ("*": any). nil allows any; an empty, non-nil list none.
+	CORSOrigins []string
 }
 
 func (c *Config) setDefaults() {
@@ -44,6 +47,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 15 * time.Second
+	}
+	if c.CORSOrigins == nil {
+		c.CORSOrigins = []string{"*"}
 	}
 }
 
@@ -68,6 +74,7 @@ type Server struct {
 	alerts   alertStreams  // alerts.go
 	flags    flagger       // flags.go
 	plans    PlanStore     // plans.go
+	tiles    tileServer    // tiles.go
 }
 
 // IndexSource gives the current in-memory address index (nil until loaded).
@@ -156,6 +163,7 @@ func (s *Server) routes() {
 	s.alertRoutes(r)
 	s.flagRoutes(r)
 	s.planRoutes(r)
+	s.tileRoutes(r)
 
 	r.NotFoundHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return derrors.New(derrors.NotFound, "no route for %s %s", r.Method, r.URL.Path)

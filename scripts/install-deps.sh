@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install-deps.sh installs what gridsentry needs from the system's packages: a
-# PostgreSQL server and PostGIS 3 for it. It is idempotent, and quick (no
-# apt-get update) when both are there. As root on Debian or Ubuntu it installs
+# PostgreSQL server and PostGIS 3 for it, and GDAL's ogrinfo (gdal-bin), which
+# the tile tests read vector tiles with. It is idempotent, and quick (no
+# apt-get update) when all are there. As root on Debian or Ubuntu it installs
 # what is missing; otherwise it says what to install and exits 1.
 #
 # It looks for the server where package postgres/cluster does:
@@ -53,20 +54,31 @@ if [ -n "${GRIDSENTRY_PG_BINDIR:-}" ] && ! has_server "$GRIDSENTRY_PG_BINDIR"; t
 	exit 1
 fi
 
+# gdal is what the tile tests need of GDAL, added to the packages below.
+gdal=
+if ! command -v ogrinfo >/dev/null 2>&1; then gdal=gdal-bin; fi
+
 bindir=$(server_bindir)
 if [ -n "$bindir" ]; then
 	version=$(major_version "$bindir")
 	if has_postgis "$bindir" "$version"; then
-		say "PostgreSQL $version with PostGIS in $bindir: nothing to install"
-		exit 0
+		if [ -z "$gdal" ]; then
+			say "PostgreSQL $version with PostGIS in $bindir, and ogrinfo: nothing to install"
+			exit 0
+		fi
+		packages=
+		missing="GDAL's ogrinfo"
+	else
+		packages="postgresql-$version-postgis-3"
+		missing="PostGIS 3 for PostgreSQL $version"
 	fi
-	packages="postgresql-$version-postgis-3"
-	missing="PostGIS 3 for PostgreSQL $version"
 else
 	version=$(distro_version)
 	packages="postgresql postgresql-${version:-<version>}-postgis-3"
 	missing="the PostgreSQL server and PostGIS 3"
 fi
+if [ -n "$gdal" ] && [ "$missing" != "GDAL's ogrinfo" ]; then missing="$missing, and GDAL's ogrinfo"; fi
+packages="${packages:+$packages }$gdal"
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 	say "gridsentry needs $missing."
@@ -89,7 +101,7 @@ if [ -z "$bindir" ]; then
 		say "cannot tell the PostgreSQL version of this distribution (apt-cache show postgresql): install postgresql and its postgresql-<version>-postgis-3 by hand"
 		exit 1
 	fi
-	packages="postgresql postgresql-$version-postgis-3"
+	packages="postgresql postgresql-$version-postgis-3${gdal:+ $gdal}"
 fi
 say "apt-get install -y $packages"
 apt-get install -y -qq --no-install-recommends $packages >/dev/null

@@ -21,6 +21,7 @@ import (
 	"github.com/gridsentry/gridsentry/postgres"
 	"github.com/gridsentry/gridsentry/postgres/cluster"
 	"github.com/gridsentry/gridsentry/supervision"
+	"github.com/gridsentry/gridsentry/tiles"
 )
 
 // parse parses a command's flags, refusing stray arguments past want.
@@ -227,10 +228,13 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 	}()
 	defer wg.Wait()
 
-	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBatchBytes: cfg.MaxBatchBytes, ShutdownTimeout: cfg.ShutdownTimeout}, db,
+	catalogue := tiles.DefaultCatalogue()
+	tiler := &tiles.Tiler{Catalogue: catalogue, Builders: map[tiles.Kind]tiles.Builder{tiles.Table: db}}
+	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBatchBytes: cfg.MaxBatchBytes, ShutdownTimeout: cfg.ShutdownTimeout,
+		CORSOrigins: cfg.corsOrigins()}, db,
 		readiness{db, index}, log, api.WithAddresses(index, db), api.WithLibraryFiles(db, db),
 		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(db), api.WithWorkflow(db), api.WithTaskPolicy(policy),
-		api.WithFlags(db, flagCfg), api.WithAlerts(alerts), api.WithPlans(db))
+		api.WithFlags(db, flagCfg), api.WithAlerts(alerts), api.WithPlans(db), api.WithTiles(catalogue, tiler))
 	url := "http://" + ln.Addr().String() + "/"
 	log.Info("serving", "url", url)
 	fmt.Fprintf(stdout, "gridsentry is serving at %s (Ctrl-C to stop)\n", url)

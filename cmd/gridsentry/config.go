@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gridsentry/gridsentry/supervision"
@@ -33,6 +34,19 @@ type config struct {
 	HolidaysFile     string        // GRIDSENTRY_HOLIDAYS_FILE: public holidays and make-up working days
 	FlagConfigFile   string        // GRIDSENTRY_FLAG_CONFIG: thresholds of the flag rules (JSON)
 	FlagsFullEvery   time.Duration // GRIDSENTRY_FLAGS_FULL_EVERY: how often every flag is evaluated afresh
+	CORSOrigins      string        // GRIDSENTRY_CORS_ORIGINS: origins allowed to read the tiles from a browser
+}
+
+// corsOrigins returns the allowed origins of -cors-origins: "*" for any,
+// a comma-separated list, or none when empty.
+func (c *config) corsOrigins() []string {
+	out := []string{}
+	for _, o := range strings.Split(c.CORSOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, strings.TrimSuffix(o, "/"))
+		}
+	}
+	return out
 }
 
 // registerFlagRules adds the settings of the flag rules.
@@ -123,6 +137,9 @@ func (c *config) registerHTTP(fs *flag.FlagSet) {
 		"largest request body accepted, in bytes (env GRIDSENTRY_MAX_BODY_BYTES)")
 	fs.Int64Var(&c.MaxBatchBytes, "max-batch-bytes", int64(envInt("GRIDSENTRY_MAX_BATCH_BYTES", 1<<30)),
 		"largest body of a bulk request (NDJSON batch, import), in bytes (env GRIDSENTRY_MAX_BATCH_BYTES)")
+	fs.StringVar(&c.CORSOrigins, "cors-origins", envOr("GRIDSENTRY_CORS_ORIGINS", "*"),
+		"origins allowed to read /tiles from a browser: * for any, or a comma-separated list such as "+
+			"https://gis.example.org; empty for none (env GRIDSENTRY_CORS_ORIGINS)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("GRIDSENTRY_SHUTDOWN_TIMEOUT", 15*time.Second),
 		"grace period for in-flight requests at shutdown (env GRIDSENTRY_SHUTDOWN_TIMEOUT)")
 }
@@ -152,7 +169,7 @@ func (c *config) logValues() []any {
 		"max_body_bytes", c.MaxBodyBytes, "max_batch_bytes", c.MaxBatchBytes, "statement_timeout", c.StatementTimeout.String(),
 		"shutdown_timeout", c.ShutdownTimeout.String(), "db_max_conns", c.DBMaxConns,
 		"first_check_days", c.FirstCheckDays, "change_check_days", c.ChangeCheckDays, "permit_days", c.PermitDays,
-		"holidays_file", c.HolidaysFile, "flag_config", c.FlagConfigFile, "flags_full_every", c.FlagsFullEvery.String(),
+		"cors_origins", c.CORSOrigins, "holidays_file", c.HolidaysFile, "flag_config", c.FlagConfigFile, "flags_full_every", c.FlagsFullEvery.String(),
 	}
 }
 
@@ -178,6 +195,14 @@ func maskURL(s string) string {
 
 func env(key, def string) string {
 	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// envOr returns the environment's value of key, even empty when set, or def.
+func envOr(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
 		return v
 	}
 	return def

@@ -1,0 +1,246 @@
+package api_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gridsentry/gridsentry/api"
+	"github.com/gridsentry/gridsentry/postgres/pgtest"
+	"github.com/gridsentry/gridsentry/tiles"
+	"github.com/gridsentry/gridsentry/tiles/tilestest"
+)
+
+// fakeTiles builds a tile whose bytes name the layers and the tile, and
+// remembers whether it was asked.
+type fakeTiles struct{ asked int }
+
+func (f *fakeTiles) Tile(_ context.Context, t tiles.Tile, layers []tiles.Layer) ([]byte, error) {
+	f.asked++
+	var names []string
+	for _, l := range layers {
+		names = append(names, l.Name)
+	}
+	return []byte(strings.Repeat(strings.Join(names, ",")+"@"+t.String()+";", 50)), nil
+}
+
+func newTileServer(t *testing.T, cfg api.Config, b api.TileBuilder) *httptest.Server {
+	srv := api.New(cfg, nil, nil, slog.New(slog.DiscardHandler), api.WithTiles(tiles.DefaultCatalogue(), b))
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func getTile(t *testing.T, url string, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	// The transport would ask for gzip and undo it itself: ask explicitly.
+	if _, ok := header["Accept-Encoding"]; !ok {
+		req.Header.Set("Accept-Encoding", "identity")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func TestTileHTTPStatus(t *testing.T) {
+	b := &fakeTiles{}
+	ts := newTileServer(t, api.Config{}, b)
+	for _, tc := range []struct {
+		path string
+		code int
+		want string // in the body
+	}{
+		{"/tiles/buildings/16/53484/28454.mvt", 200, "buildings@16/53484/28454"},
+		{"/tiles/grids,entities/14/13371/7113.mvt", 200, "grids,entities@14/13371/7113"},
+		{"/tiles/towns,buildings/12/3342/1778.mvt", 200, "towns@12/3342/1778"}, // buildings start at 14
+		{"/tiles/buildings/12/3342/1778.mvt", 204, ""},
+		{"/tiles/buildings/19/0/0.mvt", 204, ""},
+		{"/tiles/buildings/23/0/0.mvt", 400, `"field":"z"`},
+		{"/tiles/buildings/3/8/0.mvt", 400, `"field":"x"`},
+		{"/tiles/buildings/3/0/-1.mvt", 400, `"field":"y"`},
+		{"/tiles/buildings/3/0/a.mvt", 400, `"field":"y"`},
+		{"/tiles/nope/3/0/0.mvt", 404, `no layer \"nope\"`},
+		{"/tiles/grids,grids/3/0/0.mvt", 400, "twice"},
+		{"/tiles/nope.json", 404, "nope"},
+		{"/tiles/buildings/3/0/0.pbf", 404, "no route"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			resp, body := getTile(t, ts.URL+tc.path, nil)
+			if resp.StatusCode != tc.code || !strings.Contains(string(body), tc.want) {
+				t.Errorf("%d %.200s; want %d with %s", resp.StatusCode, body, tc.code, tc.want)
+			}
+			if tc.code == 200 && resp.Header.Get("Content-Type") != "application/vnd.mapbox-vector-tile" {
+				t.Errorf("Content-Type %q", resp.Header.Get("Content-Type"))
+			}
+		})
+	}
+	// Tiles are off on a server without them.
+	srv := api.New(api.Config{}, nil, nil, slog.New(slog.DiscardHandler))
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/tiles/buildings/16/0/0.mvt", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("without tiles: %d, want 503", rec.Code)
+	}
+}
+
+func TestTileHTTPCaching(t *testing.T) {
+	b := &fakeTiles{}
+	ts := newTileServer(t, api.Config{}, b)
+	url := ts.URL + "/tiles/buildings/16/53484/28454.mvt"
+	resp, plain := getTile(t, url, nil)
+	etag := resp.Header.Get("ETag")
+	if resp.StatusCode != 200 || !strings.HasPrefix(etag, `"`) || resp.Header.Get("Cache-Control") != "public, max-age=60" {
+		t.Fatalf("%d, ETag %q, Cache-Control %q", resp.StatusCode, etag, resp.Header.Get("Cache-Control"))
+	}
+	resp, body := getTile(t, url, map[string]string{"If-None-Match": etag})
+	if resp.StatusCode != http.StatusNotModified || len(body) != 0 {
+		t.Errorf("If-None-Match: %d with %d bytes, want 304 and none", resp.StatusCode, len(body))
+	}
+	resp, _ = getTile(t, url, map[string]string{"If-None-Match": `"other", ` + etag})
+	if resp.StatusCode != http.StatusNotModified {
+		t.Errorf("If-None-Match list: %d, want 304", resp.StatusCode)
+	}
+
+	// gzip: a different representation with its own tag, the same bytes once inflated.
+	resp, zipped := getTile(t, url, map[string]string{"Accept-Encoding": "br, gzip;q=0.8"})
+	if resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
+		t.Fatalf("Content-Encoding %q, Vary %q", resp.Header.Get("Content-Encoding"), resp.Header.Get("Vary"))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(zipped))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inflated, _ := io.ReadAll(zr)
+	if !bytes.Equal(inflated, plain) || len(zipped) >= len(plain) {
+		t.Errorf("gzip: %d bytes inflating to %d, want smaller and the %d plain bytes", len(zipped), len(inflated), len(plain))
+	}
+	gzTag := resp.Header.Get("ETag")
+	if gzTag == etag {
+		t.Errorf("gzip and identity share the ETag %s", etag)
+	}
+	if resp, _ := getTile(t, url, map[string]string{"Accept-Encoding": "gzip", "If-None-Match": gzTag}); resp.StatusCode != 304 {
+		t.Errorf("gzip If-None-Match: %d, want 304", resp.StatusCode)
+	}
+	if resp, _ := getTile(t, url, map[string]string{"Accept-Encoding": "gzip;q=0"}); resp.Header.Get("Content-Encoding") != "" {
+		t.Errorf("gzip;q=0 got Content-Encoding %q", resp.Header.Get("Content-Encoding"))
+	}
+}
+
+func TestTileHTTPCORS(t *testing.T) {
+	preflight := func(ts *httptest.Server, origin string) *http.Response {
+		req, _ := http.NewRequest(http.MethodOptions, ts.URL+"/tiles/buildings/16/1/1.mvt", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	// The default: any origin.
+	anyTS := newTileServer(t, api.Config{}, &fakeTiles{})
+	resp, _ := getTile(t, anyTS.URL+"/tiles/buildings.json", map[string]string{"Origin": "https://qgis.example"})
+	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "*" {
+		t.Errorf("default: Access-Control-Allow-Origin %q, want *", got)
+	}
+	// An allow-list.
+	b := &fakeTiles{}
+	listTS := newTileServer(t, api.Config{CORSOrigins: []string{"https://map.example"}}, b)
+	resp = preflight(listTS, "https://map.example")
+	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "https://map.example" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "GET") {
+		t.Errorf("preflight from an allowed origin: %d %v", resp.StatusCode, resp.Header)
+	}
+	if b.asked != 0 {
+		t.Error("a preflight built a tile")
+	}
+	resp = preflight(listTS, "https://evil.example")
+	if resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("preflight from another origin allowed: %v", resp.Header)
+	}
+	resp, _ = getTile(t, listTS.URL+"/tiles/buildings/16/1/1.mvt", map[string]string{"Origin": "https://evil.example"})
+	if resp.Header.Get("Access-Control-Allow-Origin") != "" || !strings.Contains(strings.Join(resp.Header.Values("Vary"), ","), "Origin") {
+		t.Errorf("GET from another origin: %v", resp.Header)
+	}
+	// None.
+	noneTS := newTileServer(t, api.Config{CORSOrigins: []string{}}, &fakeTiles{})
+	if resp := preflight(noneTS, "https://map.example"); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("no origins allowed, yet: %v", resp.Header)
+	}
+}
+
+func TestTileHTTPDocuments(t *testing.T) {
+	ts := newTileServer(t, api.Config{}, &fakeTiles{})
+	var tj tiles.TileJSON
+	resp, body := getTile(t, ts.URL+"/tiles/grids,buildings.json", nil)
+	if err := json.Unmarshal(body, &tj); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%d %s: %v", resp.StatusCode, body, err)
+	}
+	if want := ts.URL + "/tiles/grids,buildings/{z}/{x}/{y}.mvt"; len(tj.Tiles) != 1 || tj.Tiles[0] != want || len(tj.VectorLayers) != 2 {
+		t.Errorf("tiles %v, want [%s]; %d vector layers", tj.Tiles, want, len(tj.VectorLayers))
+	}
+	var cat struct {
+		Layers []struct{ Name, TileJSON string }
+		Style  string
+	}
+	_, body = getTile(t, ts.URL+"/tiles", nil)
+	if err := json.Unmarshal(body, &cat); err != nil || len(cat.Layers) != 8 || cat.Style != ts.URL+"/tiles/style.json" {
+		t.Fatalf("catalogue %s: %v", body, err)
+	}
+	resp, body = getTile(t, ts.URL+"/tiles/style.json", nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"version":8`) || !strings.Contains(string(body), ts.URL+"/tiles/towns,") {
+		t.Errorf("style: %d %.300s", resp.StatusCode, body)
+	}
+}
+
+// TestTileHTTPComposite: over HTTP from PostGIS, a composite tile of
+// grids and buildings decodes with GDAL with both layers.
+func TestTileHTTPComposite(t *testing.T) {
+	db := pgtest.Demo(t)
+	cat := tiles.DefaultCatalogue()
+	tiler := &tiles.Tiler{Catalogue: cat, Builders: map[tiles.Kind]tiles.Builder{tiles.Table: db}}
+	srv := api.New(api.Config{}, db, db, slog.New(slog.DiscardHandler), api.WithTiles(cat, tiler))
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	var x, y int
+	// The z15 tile of the first building's centroid.
+	if err := db.Pool().QueryRow(context.Background(), `
+		SELECT floor((ST_X(c) + 20037508.342789244) / w), floor((20037508.342789244 - ST_Y(c)) / w)
+		FROM (SELECT ST_Transform(ST_Centroid(geom), 3857) AS c, 2 * 20037508.342789244 / 2 ^ 15 AS w
+			FROM buildings ORDER BY id LIMIT 1) b`).Scan(&x, &y); err != nil {
+		t.Fatal(err)
+	}
+	tile, err := tiles.NewTile(15, x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := getTile(t, ts.URL+"/tiles/grids,buildings/"+tile.String()+".mvt", map[string]string{"Accept-Encoding": "gzip"})
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Header)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob, _ := io.ReadAll(zr)
+	decoded := tilestest.Decode(t, tile, blob)
+	if len(decoded["grids"]) == 0 || len(decoded["buildings"]) == 0 {
+		t.Errorf("tile %s: %d grids and %d buildings, want both", tile, len(decoded["grids"]), len(decoded["buildings"]))
+	}
+}
