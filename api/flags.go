@@ -233,9 +233,6 @@ func (s *Server) reviewFlag(w http.ResponseWriter, r *http.Request) error {
 	}
 	rv := supervision.Review{Decision: supervision.ReviewDecision(body.Decision), Reviewer: strings.TrimSpace(body.Reviewer),
 		Reason: strings.TrimSpace(body.Reason)}
-	if err := rv.Validate(); err != nil {
-		return asInvalid(err, "")
-	}
 	f, err := st.ReviewFlag(r.Context(), id, rv)
 	if err != nil {
 		return err
@@ -286,9 +283,6 @@ func (s *Server) putTrades(w http.ResponseWriter, r *http.Request) error {
 	}
 	if body.Trades == nil {
 		return derrors.Field("trades", "is required: the list of restricted trades")
-	}
-	if err := supervision.ValidateTrades(body.Trades); err != nil {
-		return asInvalid(err, "")
 	}
 	if err := st.ReplaceRestrictedTrades(r.Context(), body.Trades); err != nil {
 		return err
@@ -342,9 +336,6 @@ func (s *Server) putClusterHost(w http.ResponseWriter, r *http.Request) error {
 			return derrors.Field("approved_at", "%q is not a date (YYYY-MM-DD)", body.ApprovedAt)
 		}
 		h.ApprovedAt = t
-	}
-	if err := h.Validate(); err != nil {
-		return asInvalid(err, "")
 	}
 	if err := st.PutClusterHost(r.Context(), h); err != nil {
 		return err

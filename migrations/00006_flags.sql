@@ -61,7 +61,8 @@ CREATE INDEX flag_events_flag_idx ON flag_events (flag_id, id);
 -- ID number as they do by phone (entities_phone_idx).
 CREATE INDEX entities_id_number_idx ON entities (id_number) WHERE id_number <> '';
 
--- Each full or incremental evaluation, for progress and the last-run time.
+-- Each full evaluation, for the last-run time (serve logs the incremental
+-- ones; storing them would grow the table by the second).
 CREATE TABLE flag_runs (
     id bigserial PRIMARY KEY,
     scope text NOT NULL CHECK (scope IN ('full', 'incremental')),

@@ -341,13 +341,29 @@ func (db *DB) RestrictedTrades(ctx context.Context) ([]supervision.RestrictedTra
 	return restrictedTrades(ctx, db.pool)
 }
 
+// likeEscaper makes text match itself in a LIKE pattern.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+
 // ReplaceRestrictedTrades replaces the restricted-trade rules and queues
-// every active entity in a building for re-evaluation.
+// for evaluation the entities they may change: those whose business scope
+// names a keyword of the old rules or the new, and those with a restricted
+// trade flag. (A scope written in traditional characters, which the rule
+// reads simplified, waits for the next full run.)
 func (db *DB) ReplaceRestrictedTrades(ctx context.Context, ts []supervision.RestrictedTrade) error {
 	if err := supervision.ValidateTrades(ts); err != nil {
 		return invalidInput(err)
 	}
 	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		old, err := restrictedTrades(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var patterns []string
+		for _, t := range append(old, ts...) {
+			for _, k := range t.Keywords {
+				patterns = append(patterns, "%"+likeEscaper.Replace(k)+"%")
+			}
+		}
 		if _, err := tx.Exec(ctx, "DELETE FROM restricted_trades"); err != nil {
 			return translate(err, "replace restricted trades")
 		}
@@ -357,8 +373,10 @@ func (db *DB) ReplaceRestrictedTrades(ctx context.Context, ts []supervision.Rest
 				return translate(err, "replace restricted trades")
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO flag_queue (uscc) SELECT uscc FROM entities
-			WHERE status = 'active' AND building_id IS NOT NULL ON CONFLICT DO NOTHING`)
+		_, err = tx.Exec(ctx, `INSERT INTO flag_queue (uscc)
+			SELECT uscc FROM entities WHERE status = 'active' AND building_id IS NOT NULL AND scope LIKE ANY($1)
+			UNION SELECT uscc FROM flags WHERE kind = 'restricted_trade' AND status <> 'resolved'
+			ON CONFLICT DO NOTHING`, patterns)
 		return translate(err, "queue entities for the new rules")
 	})
 }

@@ -253,6 +253,26 @@ func TestFlagRules(t *testing.T) {
 		w.want(supervision.FlagRestricted, bad, 1)
 		w.want(supervision.FlagRestricted, negated, 0)
 		w.want(supervision.FlagRestricted, elsewhere, 0)
+
+		// The trades are data: without catering and with barbers, the
+		// queue brings both entities back and their flags follow.
+		barber := w.entity(flagFixture{building: home, scope: "理发服务"})
+		w.evaluate()
+		w.want(supervision.FlagRestricted, barber, 0)
+		if err := w.db.ReplaceRestrictedTrades(w.ctx, []supervision.RestrictedTrade{
+			{Code: "barber", Label: "理发", Keywords: []string{"理发"}, Uses: []string{"residential"}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		w.evaluate()
+		w.want(supervision.FlagRestricted, bad, 0)
+		w.want(supervision.FlagRestricted, barber, 1)
+		if err := w.db.ReplaceRestrictedTrades(w.ctx, supervision.DefaultRestrictedTrades()); err != nil {
+			t.Fatal(err)
+		}
+		w.evaluate()
+		w.want(supervision.FlagRestricted, bad, 1)
+		w.want(supervision.FlagRestricted, barber, 0)
 	})
 
 	t.Run("linked parties: one phone or one legal representative behind many", func(t *testing.T) {
