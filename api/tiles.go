@@ -15,13 +15,14 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/gridsentry/gridsentry/derrors"
+	"github.com/gridsentry/gridsentry/supervision"
 	"github.com/gridsentry/gridsentry/tiles"
 )
 
 // TileBuilder builds the MVT of layers at a tile (tiles.Tiler does, from
 // the catalogue's builders).
 type TileBuilder interface {
-	Tile(ctx context.Context, t tiles.Tile, layers []tiles.Layer) ([]byte, error)
+	Tile(ctx context.Context, t tiles.Tile, layers []tiles.Layer, f supervision.CoverageFilter) ([]byte, error)
 }
 
 // tileServer is the catalogue and the builder of the tile routes.
@@ -186,13 +187,20 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var f supervision.CoverageFilter
+	if tiles.Filtered(layers) {
+		q := r.URL.Query()
+		if f, err = supervision.ParseCoverageFilter(q.Get("window"), q.Get("town"), q.Get("industry"), q.Get("kind")); err != nil {
+			return err
+		}
+	}
 	layers = tiles.AtZoom(layers, int(t.Z))
 	if len(layers) == 0 {
 		w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(tileMetaMaxAge))
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	blob, err := ts.builder.Tile(r.Context(), t, layers)
+	blob, err := ts.builder.Tile(r.Context(), t, layers, f)
 	if err != nil {
 		return err
 	}

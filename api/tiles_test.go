@@ -14,6 +14,7 @@ import (
 
 	"github.com/gridsentry/gridsentry/api"
 	"github.com/gridsentry/gridsentry/postgres/pgtest"
+	"github.com/gridsentry/gridsentry/supervision"
 	"github.com/gridsentry/gridsentry/tiles"
 	"github.com/gridsentry/gridsentry/tiles/tilestest"
 )
@@ -22,7 +23,7 @@ import (
 // remembers whether it was asked.
 type fakeTiles struct{ asked int }
 
-func (f *fakeTiles) Tile(_ context.Context, t tiles.Tile, layers []tiles.Layer) ([]byte, error) {
+func (f *fakeTiles) Tile(_ context.Context, t tiles.Tile, layers []tiles.Layer, _ supervision.CoverageFilter) ([]byte, error) {
 	f.asked++
 	var names []string
 	for _, l := range layers {

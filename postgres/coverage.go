@@ -43,10 +43,7 @@ func coverageQuery(area string, f supervision.CoverageFilter) (string, []any) {
 
 func coverageRows(ctx context.Context, q querier, area string, bbox [4]float64, f supervision.CoverageFilter, now time.Time,
 	each func(key any, m supervision.CoverageMetrics)) error {
-	window := f.WindowDays
-	if window == 0 {
-		window = supervision.DefaultCoverageWindow
-	}
+	window := f.Window()
 	sql, extra := coverageQuery(area, f)
 	args := append([]any{bbox[0], bbox[1], bbox[2], bbox[3], now, now.AddDate(0, 0, -window)}, extra...)
 	rows, err := q.Query(ctx, sql, args...)

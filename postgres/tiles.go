@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gridsentry/gridsentry/supervision"
 	"github.com/gridsentry/gridsentry/tiles"
 )
 
@@ -121,7 +122,7 @@ func (s tileSource) query(l tiles.Layer) (string, error) {
 // BuildTile returns the MVT of the table layers at t: one query per layer,
 // sent together in one round trip, the blobs concatenated in order. The
 // context cancels the queries when the client hangs up.
-func (db *DB) BuildTile(ctx context.Context, t tiles.Tile, layers []tiles.Layer) ([]byte, error) {
+func (db *DB) BuildTile(ctx context.Context, t tiles.Tile, layers []tiles.Layer, _ supervision.CoverageFilter) ([]byte, error) {
 	var batch pgx.Batch
 	for _, l := range layers {
 		q, ok := tileQueries[l.Name]

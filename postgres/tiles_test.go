@@ -16,6 +16,7 @@ import (
 
 	"github.com/gridsentry/gridsentry/postgres"
 	"github.com/gridsentry/gridsentry/postgres/pgtest"
+	"github.com/gridsentry/gridsentry/supervision"
 	"github.com/gridsentry/gridsentry/tiles"
 	"github.com/gridsentry/gridsentry/tiles/tilestest"
 )
@@ -112,7 +113,7 @@ func layers(t *testing.T, names string) []tiles.Layer {
 func TestTileBuildingAtItsPixel(t *testing.T) {
 	db := pgtest.Demo(t)
 	b := findTileBuilding(t, db)
-	blob, err := db.BuildTile(context.Background(), b.tile, layers(t, "buildings"))
+	blob, err := db.BuildTile(context.Background(), b.tile, layers(t, "buildings"), supervision.CoverageFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func TestTileCompositeAndFields(t *testing.T) {
 	all := layers(t, "towns,villages,grids,roads,buildings,doorplates,entities,flags")
 	at14 := tiles.AtZoom(all, 14)
 	placeEntities(t, db, parent)
-	blob, err := db.BuildTile(context.Background(), parent, at14)
+	blob, err := db.BuildTile(context.Background(), parent, at14, supervision.CoverageFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestTileFeatureCap(t *testing.T) {
 	db := pgtest.Demo(t)
 	b := findTileBuilding(t, db)
 	l := layers(t, "buildings")
-	full, err := db.BuildTile(context.Background(), b.tile, l)
+	full, err := db.BuildTile(context.Background(), b.tile, l, supervision.CoverageFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +217,7 @@ func TestTileFeatureCap(t *testing.T) {
 		t.Skipf("only %d buildings in %s", len(all), b.tile)
 	}
 	l[0].MaxFeatures = 3
-	capped, err := db.BuildTile(context.Background(), b.tile, l)
+	capped, err := db.BuildTile(context.Background(), b.tile, l, supervision.CoverageFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,13 +257,13 @@ func TestTileFeatureCap(t *testing.T) {
 func TestTileEmptyAndCancelled(t *testing.T) {
 	db := pgtest.Demo(t)
 	far, _ := tiles.NewTile(14, 0, 0)
-	blob, err := db.BuildTile(context.Background(), far, layers(t, "buildings,entities"))
+	blob, err := db.BuildTile(context.Background(), far, layers(t, "buildings,entities"), supervision.CoverageFilter{})
 	if err != nil || len(blob) != 0 {
 		t.Errorf("far tile: %d bytes, %v; want 0 bytes", len(blob), err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := db.BuildTile(ctx, far, layers(t, "buildings")); err == nil {
+	if _, err := db.BuildTile(ctx, far, layers(t, "buildings"), supervision.CoverageFilter{}); err == nil {
 		t.Error("no error with a cancelled context")
 	}
 }

@@ -33,12 +33,50 @@ func ParseCoverageWindow(s string) (int, error) {
 }
 
 // A CoverageFilter narrows coverage to a town, an industry (letter) or a
-// kind of entity, over a window of days.
+// kind of entity, over a window of days (0 for DefaultCoverageWindow).
 type CoverageFilter struct {
 	TownCode   string
 	Industry   string
 	Kind       Kind
 	WindowDays int
+}
+
+// ParseCoverageFilter reads a filter from its query parameters (window,
+// town, industry, kind; "" for none), naming the parameter at fault.
+func ParseCoverageFilter(window, town, industry, kind string) (CoverageFilter, error) {
+	days, err := ParseCoverageWindow(window)
+	if err != nil {
+		return CoverageFilter{}, fieldErr("window", "%v", err)
+	}
+	f := CoverageFilter{TownCode: town, Industry: industry, Kind: Kind(kind), WindowDays: days}
+	if town != "" && !digits(town, 9) {
+		return CoverageFilter{}, fieldErr("town", "must be a 9-digit town code, not %q", town)
+	}
+	if industry != "" {
+		if _, ok := IndustryName(industry); !ok {
+			return CoverageFilter{}, fieldErr("industry", "unknown industry %q: want a GB/T 4754-2017 section letter A to T", industry)
+		}
+	}
+	if kind != "" {
+		if _, err := ParseKind(kind); err != nil {
+			return CoverageFilter{}, fieldErr("kind", "%v", err)
+		}
+	}
+	return f, nil
+}
+
+// Window returns the window in days, DefaultCoverageWindow when unset.
+func (f CoverageFilter) Window() int {
+	if f.WindowDays == 0 {
+		return DefaultCoverageWindow
+	}
+	return f.WindowDays
+}
+
+// Key returns a canonical string of the filter, the same for filters that
+// select the same entities (a cache key).
+func (f CoverageFilter) Key() string {
+	return fmt.Sprintf("w%d;t%s;i%s;k%s", f.Window(), f.TownCode, f.Industry, f.Kind)
 }
 
 // CoverageMetrics are the supervision figures of an area.

@@ -61,6 +61,19 @@ type Layer struct {
 	// matter most (see each layer's description) are kept.
 	MaxFeatures int
 	Fields      []Field
+	// Filtered reports whether the layer takes the query parameters
+	// window, town, industry and kind (supervision.CoverageFilter).
+	Filtered bool
+}
+
+// Filtered reports whether any of layers takes the query parameters.
+func Filtered(layers []Layer) bool {
+	for _, l := range layers {
+		if l.Filtered {
+			return true
+		}
+	}
+	return false
 }
 
 // Covers reports whether the layer has tiles at zoom z.

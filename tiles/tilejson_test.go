@@ -3,6 +3,7 @@ package tiles
 import (
 	"context"
 	"encoding/json"
+	"github.com/gridsentry/gridsentry/supervision"
 	"strings"
 	"testing"
 
@@ -107,7 +108,7 @@ func TestStyleSelfContained(t *testing.T) {
 // builderFunc builds tiles with a function.
 type builderFunc func(t Tile, layers []Layer) []byte
 
-func (f builderFunc) BuildTile(_ context.Context, t Tile, layers []Layer) ([]byte, error) {
+func (f builderFunc) BuildTile(_ context.Context, t Tile, layers []Layer, _ supervision.CoverageFilter) ([]byte, error) {
 	return f(t, layers), nil
 }
 
@@ -125,7 +126,7 @@ func TestTilerGroupsByKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	tile, _ := NewTile(15, 26746, 14243)
-	got, err := tl.Tile(context.Background(), tile, ls)
+	got, err := tl.Tile(context.Background(), tile, ls, supervision.CoverageFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +134,7 @@ func TestTilerGroupsByKind(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 	delete(tl.Builders, Computed)
-	if _, err := tl.Tile(context.Background(), tile, ls); err == nil {
+	if _, err := tl.Tile(context.Background(), tile, ls, supervision.CoverageFilter{}); err == nil {
 		t.Error("no error without a builder for the computed layer")
 	}
 }

@@ -3,14 +3,17 @@ package tiles
 import (
 	"context"
 	"fmt"
+
+	"github.com/gridsentry/gridsentry/supervision"
 )
 
 // A Builder encodes layers of one tile as MVT: the concatenation of one
 // MVT layer per Layer, in the order given. A layer without features in the
 // tile may be left out. Builders must honour ctx: a client that hangs up
-// cancels the work.
+// cancels the work. The filter narrows the layers that are Filtered; the
+// others ignore it.
 type Builder interface {
-	BuildTile(ctx context.Context, t Tile, layers []Layer) ([]byte, error)
+	BuildTile(ctx context.Context, t Tile, layers []Layer, f supervision.CoverageFilter) ([]byte, error)
 }
 
 // A Tiler builds tiles of a catalogue's layers, each layer by the builder
@@ -24,7 +27,7 @@ type Tiler struct {
 // zoom (see AtZoom). Consecutive layers of the same kind go to their
 // builder together; the blobs are concatenated, which an MVT allows (a
 // tile is a sequence of layers).
-func (tl *Tiler) Tile(ctx context.Context, t Tile, layers []Layer) ([]byte, error) {
+func (tl *Tiler) Tile(ctx context.Context, t Tile, layers []Layer, f supervision.CoverageFilter) ([]byte, error) {
 	var out []byte
 	for len(layers) > 0 {
 		n := 1
@@ -35,7 +38,7 @@ func (tl *Tiler) Tile(ctx context.Context, t Tile, layers []Layer) ([]byte, erro
 		if b == nil {
 			return nil, fmt.Errorf("tiles: no builder for %s layer %s", layers[0].Kind, layers[0].Name)
 		}
-		blob, err := b.BuildTile(ctx, t, layers[:n])
+		blob, err := b.BuildTile(ctx, t, layers[:n], f)
 		if err != nil {
 			return nil, err
 		}
