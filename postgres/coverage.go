@@ -87,3 +87,57 @@ func (db *DB) CoverageGrids(ctx context.Context, bbox [4]float64, f supervision.
 	})
 	return out, err
 }
+
+//go:embed coverage_load.sql
+var coverageLoadSQL string
+
+// coverageLoadQueries are coverage_load.sql for the whole city and for
+// some buckets ($1).
+var coverageLoadQueries = struct{ city, buckets string }{
+	city: strings.NewReplacer("/*BUCKETS*/ true", "true", "/*IN_SCOPE t*/ true", "true", "/*IN_SCOPE f*/ true", "true").
+		Replace(coverageLoadSQL),
+	buckets: strings.NewReplacer("/*BUCKETS*/ true", "e.h3_7 = ANY ($1)",
+		"/*IN_SCOPE t*/ true", "t.uscc IN (SELECT uscc FROM scope)",
+		"/*IN_SCOPE f*/ true", "f.uscc IN (SELECT uscc FROM scope)").Replace(coverageLoadSQL),
+}
+
+// LoadCoverage returns what the coverage index holds of the active,
+// located entities of the res-7 buckets given, or of the whole city when
+// all is set, in one snapshot.
+func (db *DB) LoadCoverage(ctx context.Context, buckets []h3.Cell, all bool) ([]supervision.CoverageEntity, error) {
+	sql, args := coverageLoadQueries.city, []any(nil)
+	if !all {
+		if len(buckets) == 0 {
+			return nil, nil
+		}
+		ids := make([]int64, len(buckets))
+		for i, b := range buckets {
+			ids[i] = int64(b)
+		}
+		sql, args = coverageLoadQueries.buckets, []any{ids}
+	}
+	rows, err := db.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, translate(err, "load coverage")
+	}
+	defer rows.Close()
+	var out []supervision.CoverageEntity
+	for rows.Next() {
+		var e supervision.CoverageEntity
+		var cell int64
+		var kind string
+		var inspected *time.Time
+		if err := rows.Scan(&cell, &e.GridCode, &e.TownCode, &e.Industry, &kind, &inspected, &e.TaskDues, &e.OpenFlags); err != nil {
+			return nil, translate(err, "load coverage")
+		}
+		e.Cell, e.Kind = h3.Cell(cell), supervision.Kind(kind)
+		if inspected != nil {
+			e.LastInspected = *inspected
+		}
+		if len(e.TaskDues) == 0 {
+			e.TaskDues = nil
+		}
+		out = append(out, e)
+	}
+	return out, translate(rows.Err(), "load coverage")
+}

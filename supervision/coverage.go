@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/uber/h3-go/v4"
 )
@@ -33,12 +34,14 @@ func ParseCoverageWindow(s string) (int, error) {
 }
 
 // A CoverageFilter narrows coverage to a town, an industry (letter) or a
-// kind of entity, over a window of days (0 for DefaultCoverageWindow).
+// kind of entity, over a window of days (0 for DefaultCoverageWindow), as
+// of a time (zero for now).
 type CoverageFilter struct {
 	TownCode   string
 	Industry   string
 	Kind       Kind
 	WindowDays int
+	At         time.Time
 }
 
 // ParseCoverageFilter reads a filter from its query parameters (window,
@@ -73,10 +76,19 @@ func (f CoverageFilter) Window() int {
 	return f.WindowDays
 }
 
+// Now returns the time the filter measures coverage at: At, or the
+// current time when At is zero.
+func (f CoverageFilter) Now() time.Time {
+	if f.At.IsZero() {
+		return time.Now()
+	}
+	return f.At
+}
+
 // Key returns a canonical string of the filter, the same for filters that
-// select the same entities (a cache key).
+// select the same entities as of the same time (a cache key).
 func (f CoverageFilter) Key() string {
-	return fmt.Sprintf("w%d;t%s;i%s;k%s", f.Window(), f.TownCode, f.Industry, f.Kind)
+	return fmt.Sprintf("w%d;t%s;i%s;k%s;@%d", f.Window(), f.TownCode, f.Industry, f.Kind, f.At.Unix())
 }
 
 // CoverageMetrics are the supervision figures of an area.
@@ -120,23 +132,30 @@ type CoverageGrid struct {
 	CoverageMetrics
 }
 
-// hexWidthMetres is the width of an H3 hexagon (twice its mean edge) at
-// the resolutions entities carry (MinH3Res to MaxH3Res).
-var hexWidthMetres = map[int]float64{7: 2 * 1406.5, 8: 2 * 531.4, 9: 2 * 200.8, 10: 2 * 75.9, 11: 2 * 28.7}
+// hexWidthMetres is the width of an H3 hexagon (twice its mean edge,
+// https://h3geo.org/docs/core-library/restable) at resolutions 0 to
+// MaxH3Res.
+var hexWidthMetres = [MaxH3Res + 1]float64{2 * 1281256, 2 * 483057, 2 * 182513, 2 * 68979, 2 * 26072, 2 * 9854,
+	2 * 3725, 2 * 1406.5, 2 * 531.4, 2 * 200.8, 2 * 75.9, 2 * 28.7}
+
+// MinHexRes is the coarsest resolution of coverage hexagons: a res-4
+// hexagon (52 km across) holds a quarter of the city.
+const MinHexRes = 4
 
 // minHexPixels is how wide a coverage hexagon is drawn at least: wide
 // enough to see and click.
 const minHexPixels = 20
 
 // HexResolution returns the H3 resolution of the coverage hexagons at zoom
-// z: the finest of MinH3Res to MaxH3Res whose hexagons are at least
-// minHexPixels wide on a 256-pixel tile at Dongguan's latitude (z ≤ 11
-// gives 7, z 12 gives 8, z 13–14 give 9, z 15 gives 10, z ≥ 16 gives 11).
+// z: the finest of MinHexRes to MaxH3Res whose hexagons are at least
+// minHexPixels wide on a 256-pixel tile at Dongguan's latitude (z ≤ 7
+// gives 4, z 8 gives 5, z 9–10 give 6, z 11 gives 7, z 12 gives 8, z
+// 13–14 give 9, z 15 gives 10, z ≥ 16 gives 11).
 func HexResolution(z int) int {
 	// Metres per pixel of a 256-pixel tile at latitude 23°N.
 	pixel := 156543.034 * math.Cos(23*math.Pi/180) / math.Exp2(float64(z))
-	res := MinH3Res
-	for r := MinH3Res + 1; r <= MaxH3Res; r++ {
+	res := MinHexRes
+	for r := MinHexRes + 1; r <= MaxH3Res; r++ {
 		if hexWidthMetres[r]/pixel >= minHexPixels {
 			res = r
 		}

@@ -4,7 +4,7 @@ import "testing"
 
 func TestHexResolution(t *testing.T) {
 	for _, c := range []struct{ z, want int }{
-		{0, 7}, {8, 7}, {11, 7}, {12, 8}, {13, 9}, {14, 9}, {15, 10}, {16, 11}, {22, 11},
+		{0, 4}, {7, 4}, {8, 5}, {9, 6}, {10, 6}, {11, 7}, {12, 8}, {13, 9}, {14, 9}, {15, 10}, {16, 11}, {22, 11},
 	} {
 		if got := HexResolution(c.z); got != c.want {
 			t.Errorf("HexResolution(%d) = %d, want %d", c.z, got, c.want)
