@@ -7,9 +7,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/uber/h3-go/v4"
 
 	"github.com/gridsentry/gridsentry/supervision"
+	"github.com/gridsentry/gridsentry/tiles"
 )
 
 //go:embed coverage.sql
@@ -124,13 +126,17 @@ func (db *DB) LoadCoverage(ctx context.Context, buckets []h3.Cell, all bool) ([]
 	var out []supervision.CoverageEntity
 	for rows.Next() {
 		var e supervision.CoverageEntity
-		var cell int64
+		var cells [len(e.Cells)]int64
 		var kind string
 		var inspected *time.Time
-		if err := rows.Scan(&cell, &e.GridCode, &e.TownCode, &e.Industry, &kind, &inspected, &e.TaskDues, &e.OpenFlags); err != nil {
+		if err := rows.Scan(&cells[0], &cells[1], &cells[2], &cells[3], &cells[4], &e.GridCode, &e.TownCode, &e.Industry, &kind,
+			&inspected, &e.TaskDues, &e.OpenFlags); err != nil {
 			return nil, translate(err, "load coverage")
 		}
-		e.Cell, e.Kind = h3.Cell(cell), supervision.Kind(kind)
+		for i, c := range cells {
+			e.Cells[i] = h3.Cell(c)
+		}
+		e.Kind = supervision.Kind(kind)
 		if inspected != nil {
 			e.LastInspected = *inspected
 		}
@@ -140,4 +146,28 @@ func (db *DB) LoadCoverage(ctx context.Context, buckets []h3.Cell, all bool) ([]
 		out = append(out, e)
 	}
 	return out, translate(rows.Err(), "load coverage")
+}
+
+// LoadGridShapes returns the outlines of the management grids.
+func (db *DB) LoadGridShapes(ctx context.Context) ([]tiles.GridShape, error) {
+	rows, err := db.pool.Query(ctx, `SELECT code, name, village_code, town_code, ST_AsBinary(geom) FROM grids ORDER BY code`)
+	if err != nil {
+		return nil, translate(err, "load grid outlines")
+	}
+	defer rows.Close()
+	var out []tiles.GridShape
+	for rows.Next() {
+		var g tiles.GridShape
+		var shape []byte
+		if err := rows.Scan(&g.Code, &g.Name, &g.VillageCode, &g.TownCode, &shape); err != nil {
+			return nil, translate(err, "load grid outlines")
+		}
+		geom, err := wkb.Unmarshal(shape)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: grid %s outline: %w", g.Code, err)
+		}
+		g.Geometry, g.Bound = geom, geom.Bound()
+		out = append(out, g)
+	}
+	return out, translate(rows.Err(), "load grid outlines")
 }

@@ -11,12 +11,12 @@
 -- the planner turns the joins into index look-ups (tasks_uscc_idx,
 -- flags_uscc_idx) on the bucket's entities, found by entities_h3_7_idx.
 WITH scope AS (
-    SELECT e.uscc, e.h3_11, e.grid_code, e.town_code, e.industry, e.kind, e.last_inspected_at
+    SELECT e.uscc, e.h3_7, e.h3_8, e.h3_9, e.h3_10, e.h3_11, e.grid_code, e.town_code, e.industry, e.kind, e.last_inspected_at
     FROM entities e
     WHERE e.status = 'active' AND e.h3_11 IS NOT NULL
       AND /*BUCKETS*/ true
 )
-SELECT s.h3_11, coalesce(s.grid_code, ''), coalesce(s.town_code, ''), s.industry, s.kind, s.last_inspected_at,
+SELECT s.h3_7, s.h3_8, s.h3_9, s.h3_10, s.h3_11, coalesce(s.grid_code, ''), coalesce(s.town_code, ''), s.industry, s.kind, s.last_inspected_at,
        coalesce(t.dues, '{}'), coalesce(f.n, 0)
 FROM scope s
 LEFT JOIN (

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/paulmach/orb"
 	"github.com/uber/h3-go/v4"
 
 	"github.com/gridsentry/gridsentry/supervision"
@@ -109,4 +111,88 @@ func metricsOf(cells []supervision.CoverageCell, c h3.Cell) supervision.Coverage
 		}
 	}
 	return supervision.CoverageMetrics{}
+}
+
+// TestCoverageIndexMatchesDatabase loads the linked demo city into the
+// in-memory coverage index and checks it against the database's own
+// counts (CoverageCells, CoverageGrids) under several filters; then that
+// reloading one bucket after a change brings it level again.
+func TestCoverageIndexMatchesDatabase(t *testing.T) {
+	ctx := context.Background()
+	db := linkedCity(t)
+	var until time.Time
+	var town string
+	if err := db.Pool().QueryRow(ctx, `SELECT d.until, t.code FROM datasets d, towns t WHERE d.name = 'demo' ORDER BY t.code LIMIT 1`).
+		Scan(&until, &town); err != nil {
+		t.Fatal(err)
+	}
+	es, err := db.LoadCoverage(ctx, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := supervision.NewCoverageIndex()
+	ix.Replace(nil, true, es)
+	city := [4]float64{-180, -90, 180, 90}
+	everywhere := orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
+	check := func(name string, f supervision.CoverageFilter) {
+		t.Helper()
+		want, err := db.CoverageCells(ctx, 9, city, f, until)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) == 0 {
+			t.Fatalf("%s: no cells in the database", name)
+		}
+		got := ix.Cells(9, everywhere, f, until)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: cells (-database +index)\n%s", name, diff)
+		}
+		grids, err := db.CoverageGrids(ctx, city, f, until)
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes := make([]string, len(grids))
+		for i, g := range grids {
+			codes[i] = g.GridCode
+		}
+		if diff := cmp.Diff(grids, ix.Grids(codes, f, until)); diff != "" {
+			t.Errorf("%s: grids (-database +index)\n%s", name, diff)
+		}
+	}
+	check("all", supervision.CoverageFilter{})
+	check("town, 90 days", supervision.CoverageFilter{TownCode: town, WindowDays: 90})
+	check("industry and kind, a year", supervision.CoverageFilter{Industry: "F", Kind: supervision.Individual, WindowDays: 365})
+
+	// An overdue task, a flag and an inspection for one entity; the
+	// index sees them once its bucket is reloaded.
+	var uscc string
+	var cell int64
+	if err := db.Pool().QueryRow(ctx, `SELECT uscc, h3_7 FROM entities WHERE status = 'active' AND h3_11 IS NOT NULL
+		AND last_inspected_at IS NULL ORDER BY uscc LIMIT 1`).Scan(&uscc, &cell); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool().Exec(ctx, `INSERT INTO tasks (uscc, kind, assignee, status, pushed_at, due_at)
+		VALUES ($1, 'check', 'grid', 'pushed', $2::timestamptz - interval '30 days', $2::timestamptz - interval '1 day')`, uscc, until); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool().Exec(ctx, `INSERT INTO flags (kind, subject, uscc, usccs, score, title, evidence, fingerprint,
+			status, raised_at, opened_at, updated_at)
+		VALUES ('blind_spot', 'entity:' || $1, $1, ARRAY[$1], 50, 't', '{}', 'x', 'open', now(), now(), now())`, uscc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool().Exec(ctx, `UPDATE entities SET last_inspected_at = $2::timestamptz - interval '2 days' WHERE uscc = $1`, uscc, until); err != nil {
+		t.Fatal(err)
+	}
+	bucket := h3.Cell(cell)
+	some, err := db.LoadCoverage(ctx, []h3.Cell{bucket}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range some {
+		if e.Cells[0] != bucket {
+			t.Fatalf("bucket %s loaded an entity of %s", bucket, e.Cells[0])
+		}
+	}
+	ix.Replace([]h3.Cell{bucket}, false, some)
+	check("after the change", supervision.CoverageFilter{})
 }

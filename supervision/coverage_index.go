@@ -11,7 +11,12 @@ import (
 
 // A CoverageEntity is an active, located entity as coverage counts it.
 type CoverageEntity struct {
-	Cell          h3.Cell // at MaxH3Res
+	// Cells are its cells at MinH3Res to MaxH3Res, each the cell that
+	// holds its location (as stored at linking). They are not always one
+	// another's ancestors: H3's hierarchy is not exact, and a point near
+	// a cell's edge may lie in a coarse cell other than its fine cell's
+	// parent.
+	Cells         [MaxH3Res - MinH3Res + 1]h3.Cell
 	GridCode      string  // "" when the entity has no grid
 	TownCode      string
 	Industry      string
@@ -33,9 +38,10 @@ const BucketRes = MinH3Res
 // and refreshed bucket by bucket (BucketRes hexagons) from the store;
 // readers see each bucket either before or after a refresh, never half.
 //
-// Its records are sorted by cell, and the descendants of any cell form a
-// contiguous run of H3 indexes, so summing by a coarser cell needs no
-// H3 calls per entity (see parentOf).
+// Its records are sorted by cell, and the ancestors of a cell follow
+// from its bits, so summing by a coarser cell needs no H3 calls per
+// entity (see parentOf); the few entities whose stored cell at a
+// resolution is not their finest cell's ancestor are looked up aside.
 type CoverageIndex struct {
 	mu      sync.RWMutex
 	buckets map[h3.Cell]*coverageBucket
@@ -47,23 +53,30 @@ type CoverageIndex struct {
 // coverageBucket is the entities of one BucketRes cell, sorted by cell.
 // Immutable once built.
 type coverageBucket struct {
+	cell    h3.Cell // at BucketRes
 	records []coverageRecord
 	dues    []int64 // the records' task deadlines (Unix seconds), by record
-	bound   orb.Bound
-	grids   []uint32 // distinct grids of the records
+	// fixes are the cells at BucketRes+1 to MaxH3Res-1 of the records
+	// that have fix bits, by record index.
+	fixes map[uint32]*[MaxH3Res - BucketRes - 1]uint64
+	bound orb.Bound
+	grids []uint32 // distinct grids of the records
 }
 
 // coverageRecord is one entity: 32 bytes.
 type coverageRecord struct {
-	cell      uint64
-	inspected int64 // Unix seconds; 0 when never inspected
+	cell      uint64 // at MaxH3Res
+	inspected int64  // Unix seconds; 0 when never inspected
 	grid      uint32
 	dueOff    uint32 // its deadlines are dues[dueOff:dueOff+dueN]
 	town      uint16
-	dueN      uint16
 	flags     uint16
-	industry  byte
-	kind      byte
+	dueN      uint8
+	// fix has bit r-BucketRes-1 set when the entity's cell at r (from
+	// BucketRes+1 to MaxH3Res-1) is not cell's ancestor: see fixes.
+	fix      uint8
+	industry byte
+	kind     byte
 }
 
 // metresPerDegree is a degree of longitude at Dongguan's latitude (fewer
@@ -129,9 +142,6 @@ func (ix *CoverageIndex) Len() int {
 	return n
 }
 
-// BucketOf returns the bucket of a cell at any resolution from BucketRes
-// to MaxH3Res.
-func BucketOf(c h3.Cell) h3.Cell { return h3.Cell(parentOf(uint64(c), BucketRes)) }
 
 // Replace sets the entities of the buckets listed, or of every bucket
 // when all is set, to entities (which must lie in those buckets; others
@@ -143,7 +153,7 @@ func (ix *CoverageIndex) Replace(buckets []h3.Cell, all bool, entities []Coverag
 		wanted[b] = true
 	}
 	for _, e := range entities {
-		b := BucketOf(e.Cell)
+		b := e.Cells[BucketRes-MinH3Res]
 		if all || wanted[b] {
 			byBucket[b] = append(byBucket[b], e)
 		}
@@ -171,13 +181,28 @@ func (ix *CoverageIndex) Replace(buckets []h3.Cell, all bool, entities []Coverag
 // build returns the bucket b of es. The caller holds the write lock (the
 // interners grow).
 func (ix *CoverageIndex) build(b h3.Cell, es []CoverageEntity) *coverageBucket {
-	slices.SortFunc(es, func(a, b CoverageEntity) int { return compareCells(a.Cell, b.Cell) })
-	out := &coverageBucket{records: make([]coverageRecord, len(es)), bound: cellBound(b)}
+	finest := MaxH3Res - MinH3Res
+	slices.SortFunc(es, func(a, b CoverageEntity) int { return compareCells(a.Cells[finest], b.Cells[finest]) })
+	out := &coverageBucket{cell: b, records: make([]coverageRecord, len(es)), bound: cellBound(b)}
 	grids := map[uint32]bool{}
 	for i, e := range es {
-		r := coverageRecord{cell: uint64(e.Cell), grid: ix.grids.id(e.GridCode), town: uint16(ix.towns.id(e.TownCode)),
+		r := coverageRecord{cell: uint64(e.Cells[finest]), grid: ix.grids.id(e.GridCode), town: uint16(ix.towns.id(e.TownCode)),
 			kind: kindCodes[e.Kind], flags: uint16(min(e.OpenFlags, 0xffff)), dueOff: uint32(len(out.dues)),
-			dueN: uint16(min(len(e.TaskDues), 0xffff))}
+			dueN: uint8(min(len(e.TaskDues), 0xff))}
+		for res := BucketRes + 1; res < MaxH3Res; res++ {
+			if c := uint64(e.Cells[res-MinH3Res]); c != parentOf(r.cell, res) {
+				if out.fixes == nil {
+					out.fixes = map[uint32]*[MaxH3Res - BucketRes - 1]uint64{}
+				}
+				f := out.fixes[uint32(i)]
+				if f == nil {
+					f = new([MaxH3Res - BucketRes - 1]uint64)
+					out.fixes[uint32(i)] = f
+				}
+				f[res-BucketRes-1] = c
+				r.fix |= 1 << (res - BucketRes - 1)
+			}
+		}
 		if len(e.Industry) == 1 {
 			r.industry = e.Industry[0]
 		}
@@ -279,7 +304,15 @@ func (ix *CoverageIndex) Cells(res int, bound orb.Bound, f CoverageFilter, now t
 		var m *CoverageMetrics
 		for i := range b.records {
 			r := &b.records[i]
-			p := parentOf(r.cell, res)
+			var p uint64
+			switch {
+			case res <= BucketRes:
+				p = parentOf(uint64(b.cell), res)
+			case res < MaxH3Res && r.fix&(1<<(res-BucketRes-1)) != 0:
+				p = b.fixes[uint32(i)][res-BucketRes-1]
+			default:
+				p = parentOf(r.cell, res)
+			}
 			if m == nil || p != last {
 				last = p
 				if m = sums[p]; m == nil {

@@ -35,9 +35,8 @@ func randomEntities(rng *rand.Rand, n int, now time.Time) []CoverageEntity {
 	out := make([]CoverageEntity, n)
 	for i := range out {
 		ll := h3.NewLatLng(22.9+rng.Float64()*0.2, 113.7+rng.Float64()*0.3)
-		c := h3.LatLngToCell(ll, MaxH3Res)
 		town := towns[rng.IntN(len(towns))]
-		e := CoverageEntity{Cell: c, TownCode: town, Kind: kinds[rng.IntN(3)],
+		e := CoverageEntity{Cells: cellsOf(ll), TownCode: town, Kind: kinds[rng.IntN(3)],
 			Industry: string(rune('A' + rng.IntN(4))), OpenFlags: rng.IntN(3)}
 		if rng.IntN(5) > 0 {
 			e.GridCode = town + "001" + string(rune('0'+rng.IntN(4))) + "0001"
@@ -51,6 +50,24 @@ func randomEntities(rng *rand.Rand, n int, now time.Time) []CoverageEntity {
 		out[i] = e
 	}
 	return out
+}
+
+// cellsOf returns the cells holding ll at MinH3Res to MaxH3Res, as
+// linking stores them.
+func cellsOf(ll h3.LatLng) (out [MaxH3Res - MinH3Res + 1]h3.Cell) {
+	for res := MinH3Res; res <= MaxH3Res; res++ {
+		out[res-MinH3Res] = h3.LatLngToCell(ll, res)
+	}
+	return out
+}
+
+// cellAt returns e's cell at res: the stored one from MinH3Res, the
+// ancestor of the MinH3Res cell below.
+func cellAt(e CoverageEntity, res int) h3.Cell {
+	if res < MinH3Res {
+		return e.Cells[0].Parent(res)
+	}
+	return e.Cells[res-MinH3Res]
 }
 
 // measure is coverage counted the plain way, for checking the index.
@@ -99,7 +116,7 @@ func TestCoverageIndex(t *testing.T) {
 		for _, res := range []int{4, 6, 7, 9, 11} {
 			cells := ix.Cells(res, everywhere, f, now)
 			for _, c := range cells {
-				want := measure(es, func(e CoverageEntity) bool { return h3.Cell(parentOf(uint64(e.Cell), res)) == c.Cell }, f, now)
+				want := measure(es, func(e CoverageEntity) bool { return cellAt(e, res) == c.Cell }, f, now)
 				if diff := cmp.Diff(want, c.CoverageMetrics); diff != "" {
 					t.Fatalf("%s: cell %s (res %d): (-want +got)\n%s", name, c.Cell, res, diff)
 				}
@@ -142,7 +159,7 @@ func TestCoverageIndexBound(t *testing.T) {
 			got[c.Cell] = true
 		}
 		for _, e := range es {
-			p := h3.Cell(parentOf(uint64(e.Cell), res))
+			p := cellAt(e, res)
 			if cellBound(p).Intersects(box) && !got[p] {
 				t.Fatalf("res %d: cell %s meets the box and holds an entity, but is missing", res, p)
 			}
@@ -157,10 +174,10 @@ func TestCoverageIndexReplace(t *testing.T) {
 	es := randomEntities(rand.New(rand.NewPCG(7, 8)), 3000, now)
 	ix := NewCoverageIndex()
 	ix.Replace(nil, true, append([]CoverageEntity(nil), es...))
-	bucket := BucketOf(es[0].Cell)
+	bucket := es[0].Cells[0]
 	var in, out []CoverageEntity
 	for _, e := range es {
-		if BucketOf(e.Cell) == bucket {
+		if e.Cells[0] == bucket {
 			in = append(in, e)
 		} else {
 			out = append(out, e)
@@ -174,7 +191,7 @@ func TestCoverageIndexReplace(t *testing.T) {
 	ix.Replace([]h3.Cell{bucket}, false, fresh)
 	everywhere := orb.Bound{Min: orb.Point{113, 22}, Max: orb.Point{115, 24}}
 	for _, c := range ix.Cells(BucketRes, everywhere, CoverageFilter{}, now) {
-		want := measure(es, func(e CoverageEntity) bool { return BucketOf(e.Cell) == c.Cell }, CoverageFilter{}, now)
+		want := measure(es, func(e CoverageEntity) bool { return e.Cells[0] == c.Cell }, CoverageFilter{}, now)
 		if c.Cell == bucket {
 			want = measure(fresh, func(CoverageEntity) bool { return true }, CoverageFilter{}, now)
 			if want.Inspected != len(in) {

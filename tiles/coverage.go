@@ -172,7 +172,8 @@ func (cb *CoverageBuilder) BuildTile(ctx context.Context, t Tile, layers []Layer
 				if g.Entities == 0 {
 					continue
 				}
-				ft := geojson.NewFeature(shapes[i].Geometry)
+				// Projecting to the tile rewrites the geometry in place.
+				ft := geojson.NewFeature(orb.Clone(shapes[i].Geometry))
 				if id, err := strconv.ParseUint(g.GridCode, 10, 64); err == nil {
 					ft.ID = id
 				}
