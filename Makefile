@@ -46,6 +46,7 @@ bench: deps build
 	$(BIN) cluster start >/dev/null
 	$(GO) test -run '^$$' -bench . -benchtime 3x -benchmem ./demo/
 	$(GO) test -run '^$$' -bench . -benchmem ./addressbook/
+	$(GO) test -run '^$$' -bench . -benchmem ./tiles/
 	$(GO) test -count=1 -v -run TestAccuracy ./addressbook/ | sed -n '/kind/,/existing/p'
 	scripts/bench-load.sh demo
 	scripts/bench-entities.sh demo

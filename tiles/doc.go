@@ -10,5 +10,13 @@
 // tile of several layers, possibly from several builders, as the
 // concatenation of the layers' MVT blobs, which is itself a valid MVT.
 //
+// A Cache keeps Encoded tiles (the MVT, its gzip form and its ETag) in
+// memory up to a number of bytes, least recently used out first. Tiles are
+// dropped when their data changes: Invalidate takes a layer and the area
+// that changed, and drops only the tiles of that layer that the area
+// touches. A builder reads the cache's Generation before it reads the
+// data, and Put refuses a tile whose data changed meanwhile, so that a
+// slow build cannot put back a tile an invalidation has just dropped.
+//
 // The package is pure: no database, no HTTP.
 package tiles
