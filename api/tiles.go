@@ -1,18 +1,19 @@
 package api
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/gridsentry/gridsentry/derrors"
 	"github.com/gridsentry/gridsentry/supervision"
@@ -25,17 +26,35 @@ type TileBuilder interface {
 	Tile(ctx context.Context, t tiles.Tile, layers []tiles.Layer, f supervision.CoverageFilter) ([]byte, error)
 }
 
-// tileServer is the catalogue and the builder of the tile routes.
+// tileServer is the catalogue, the builder and the cache of the tile
+// routes.
 type tileServer struct {
 	catalogue *tiles.Catalogue
 	builder   TileBuilder
+	cache     *tiles.Cache // nil: none
+	builds    singleflight.Group
 }
 
 // WithTiles enables the vector tile routes over a catalogue and a builder
 // of its layers.
 func WithTiles(c *tiles.Catalogue, b TileBuilder) Option {
-	return func(s *Server) { s.tiles = tileServer{c, b} }
+	return func(s *Server) { s.tiles.catalogue, s.tiles.builder = c, b }
 }
+
+// WithTileCache keeps built tiles in c, whose statistics the server
+// exports as metrics (gridsentry_tile_cache_*).
+func WithTileCache(c *tiles.Cache) Option {
+	return func(s *Server) {
+		s.tiles.cache = c
+		registerCacheMetrics(s.registry, c)
+	}
+}
+
+// coverageTick is how often coverage moves on: tiles measure it as of the
+// start of the current tick (so a tile can be cached for that long, and
+// every node draws the same tile), and a task becomes overdue on the map
+// at most one tick late.
+const coverageTick = 10 * time.Minute
 
 // Cache lifetimes of the tile routes. Tiles change with the data (a new
 // entity, a flag raised), so browsers keep them a minute and then
@@ -63,11 +82,11 @@ func (s *Server) tileRoutes(r *mux.Router) {
 
 // tileServer returns the tile routes' dependencies, or 503 when the
 // server has none.
-func (s *Server) tileServer() (tileServer, error) {
+func (s *Server) tileServer() (*tileServer, error) {
 	if s.tiles.catalogue == nil || s.tiles.builder == nil {
-		return tileServer{}, derrors.New(derrors.Unavailable, "tiles are not enabled on this server")
+		return nil, derrors.New(derrors.Unavailable, "tiles are not enabled on this server")
 	}
-	return s.tiles, nil
+	return &s.tiles, nil
 }
 
 // cors answers cross-origin requests from the allowed origins
@@ -133,6 +152,7 @@ func (s *Server) tileCatalogue(w http.ResponseWriter, r *http.Request) error {
 		MaxZoom     int              `json:"maxzoom"`
 		MaxFeatures int              `json:"max_features"`
 		Fields      map[string]field `json:"fields"`
+		Parameters  []string         `json:"parameters,omitempty"`
 		TileJSON    string           `json:"tilejson"`
 	}
 	base := origin(r)
@@ -145,8 +165,12 @@ func (s *Server) tileCatalogue(w http.ResponseWriter, r *http.Request) error {
 		for _, f := range l.Fields {
 			fs[f.Name] = field{f.Type, f.Description}
 		}
+		var params []string
+		if l.Filtered {
+			params = []string{"window", "town", "industry", "kind"}
+		}
 		out.Layers = append(out.Layers, layer{l.Name, l.Description, l.Kind, l.Geometry, l.MinZoom, l.MaxZoom,
-			l.MaxFeatures, fs, tiles.TileJSONURL(base, []tiles.Layer{l})})
+			l.MaxFeatures, fs, params, tiles.TileJSONURL(base, []tiles.Layer{l})})
 	}
 	return writeTileJSON(w, r, out)
 }
@@ -187,12 +211,15 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	key := tiles.CacheKey{Layers: vars["layers"], Tile: t}
 	var f supervision.CoverageFilter
 	if tiles.Filtered(layers) {
 		q := r.URL.Query()
 		if f, err = supervision.ParseCoverageFilter(q.Get("window"), q.Get("town"), q.Get("industry"), q.Get("kind")); err != nil {
 			return err
 		}
+		f.At = time.Now().Truncate(coverageTick)
+		key.Filter = f.Key()
 	}
 	layers = tiles.AtZoom(layers, int(t.Z))
 	if len(layers) == 0 {
@@ -200,11 +227,93 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	blob, err := ts.builder.Tile(r.Context(), t, layers, f)
+	tile, hit, err := s.cachedTile(r.Context(), key, layers, f)
 	if err != nil {
 		return err
 	}
-	writeCacheable(w, r, "application/vnd.mapbox-vector-tile", blob, tileMaxAge)
+	if hit {
+		w.Header().Set("X-Cache", "hit")
+	} else {
+		w.Header().Set("X-Cache", "miss")
+	}
+	writeEncoded(w, r, "application/vnd.mapbox-vector-tile", tile, tileMaxAge)
+	return nil
+}
+
+// cachedTile returns the tile of key from the cache, or builds it (once
+// for all who ask at the same time) and caches it. It reports whether the
+// cache had it.
+func (s *Server) cachedTile(ctx context.Context, key tiles.CacheKey, layers []tiles.Layer, f supervision.CoverageFilter) (tiles.Encoded, bool, error) {
+	ts := &s.tiles
+	if ts.cache == nil {
+		blob, err := ts.builder.Tile(ctx, key.Tile, layers, f)
+		return tiles.Encode(blob), false, err
+	}
+	if e, ok := ts.cache.Get(key); ok {
+		return e, true, nil
+	}
+	flight := key.Layers + "|" + key.Filter + "|" + key.Tile.String()
+	for {
+		v, err, _ := ts.builds.Do(flight, func() (any, error) {
+			// The generation before building: a change while the
+			// tile is built keeps it out of the cache.
+			gen := ts.cache.Generation()
+			blob, err := ts.builder.Tile(ctx, key.Tile, layers, f)
+			if err != nil {
+				return nil, err
+			}
+			e := tiles.Encode(blob)
+			ts.cache.Put(key, e, gen)
+			return e, nil
+		})
+		// The build ran under the context of whoever asked first; if
+		// that client hung up, the others build it again.
+		if err != nil && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			continue
+		}
+		if err != nil {
+			return tiles.Encoded{}, false, err
+		}
+		return v.(tiles.Encoded), false, nil
+	}
+}
+
+// SeedTiles builds and caches the tiles of layers (a URL's list, e.g.
+// "towns,villages,grids") from zoom minZoom to maxZoom over the
+// catalogue's bounds, under the default coverage filter, calling progress
+// after each tile. Seeding low zooms at start spares the first users the
+// slowest tiles.
+func (s *Server) SeedTiles(ctx context.Context, layers string, minZoom, maxZoom int, progress func(done, total int)) error {
+	ts, err := s.tileServer()
+	if err != nil {
+		return err
+	}
+	ls, err := ts.catalogue.Lookup(layers)
+	if err != nil {
+		return err
+	}
+	var todo []tiles.Tile
+	for z := minZoom; z <= maxZoom; z++ {
+		todo = append(todo, tiles.Covering(ts.catalogue.Bounds, z)...)
+	}
+	for i, t := range todo {
+		at := tiles.AtZoom(ls, int(t.Z))
+		if len(at) == 0 {
+			continue
+		}
+		key := tiles.CacheKey{Layers: layers, Tile: t}
+		var f supervision.CoverageFilter
+		if tiles.Filtered(at) {
+			f.At = time.Now().Truncate(coverageTick)
+			key.Filter = f.Key()
+		}
+		if _, _, err := s.cachedTile(ctx, key, at, f); err != nil {
+			return fmt.Errorf("seed tile %s of %s: %w", t, layers, err)
+		}
+		if progress != nil {
+			progress(i+1, len(todo))
+		}
+	}
 	return nil
 }
 
@@ -213,41 +322,54 @@ func writeTileJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err != nil {
 		return err
 	}
-	writeCacheable(w, r, "application/json", b, tileMetaMaxAge)
+	writeEncoded(w, r, "application/json", tiles.Encode(b), tileMetaMaxAge)
 	return nil
 }
 
-// writeCacheable writes body with a strong ETag (a hash of the bytes
-// sent), answers 304 Not Modified when the client's If-None-Match has it,
-// and compresses with gzip when the client accepts it. The gzip and
-// identity forms of a body are different representations, so their tags
-// differ ("-gz").
-func writeCacheable(w http.ResponseWriter, r *http.Request, contentType string, body []byte, maxAge int) {
+// writeEncoded writes a body with its strong ETag (a hash of the bytes),
+// answers 304 Not Modified when the client's If-None-Match has it, and
+// sends the gzip form when the client accepts it. The gzip and identity
+// forms are different representations, so their tags differ ("-gz").
+func writeEncoded(w http.ResponseWriter, r *http.Request, contentType string, e tiles.Encoded, maxAge int) {
 	h := w.Header()
 	h.Add("Vary", "Accept-Encoding")
 	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(maxAge))
-	sum := sha256.Sum256(body)
-	tag := hex.EncodeToString(sum[:16])
-	gz := acceptsGzip(r.Header.Get("Accept-Encoding")) && len(body) > 0
+	body, etag := e.MVT, e.ETag
+	gz := e.Gzip != nil && acceptsGzip(r.Header.Get("Accept-Encoding"))
 	if gz {
-		tag += "-gz"
+		body, etag = e.Gzip, e.GzipETag()
 	}
-	etag := `"` + tag + `"`
 	h.Set("ETag", etag)
 	if matchesETag(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	if gz {
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
-		_, _ = zw.Write(body)
-		_ = zw.Close()
-		body = buf.Bytes()
 		h.Set("Content-Encoding", "gzip")
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	writeBody(w, http.StatusOK, contentType, body)
+}
+
+// registerCacheMetrics exports the tile cache's statistics.
+func registerCacheMetrics(reg prometheus.Registerer, c *tiles.Cache) {
+	counter := func(name, help string, v func(tiles.CacheStats) uint64) {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gridsentry_tile_cache_" + name + "_total", Help: help},
+			func() float64 { return float64(v(c.Stats())) }))
+	}
+	gauge := func(name, help string, v func(tiles.CacheStats) float64) {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gridsentry_tile_cache_" + name, Help: help},
+			func() float64 { return v(c.Stats()) }))
+	}
+	counter("hits", "Tiles served from the cache.", func(s tiles.CacheStats) uint64 { return s.Hits })
+	counter("misses", "Tiles not in the cache, built.", func(s tiles.CacheStats) uint64 { return s.Misses })
+	counter("stores", "Built tiles stored.", func(s tiles.CacheStats) uint64 { return s.Stores })
+	counter("refused", "Built tiles not stored: the data changed while they were built, or too big.", func(s tiles.CacheStats) uint64 { return s.Refused })
+	counter("evictions", "Tiles evicted to stay within the byte limit.", func(s tiles.CacheStats) uint64 { return s.Evictions })
+	counter("invalidated", "Tiles dropped because their data changed.", func(s tiles.CacheStats) uint64 { return s.Invalidated })
+	gauge("entries", "Tiles in the cache.", func(s tiles.CacheStats) float64 { return float64(s.Entries) })
+	gauge("bytes", "Bytes the cached tiles take.", func(s tiles.CacheStats) float64 { return float64(s.Bytes) })
+	gauge("max_bytes", "The cache's byte limit.", func(s tiles.CacheStats) float64 { return float64(s.MaxBytes) })
 }
 
 // acceptsGzip reports whether an Accept-Encoding header accepts gzip

@@ -201,7 +201,7 @@ func TestTileHTTPDocuments(t *testing.T) {
 		Style  string
 	}
 	_, body = getTile(t, ts.URL+"/tiles", nil)
-	if err := json.Unmarshal(body, &cat); err != nil || len(cat.Layers) != 8 || cat.Style != ts.URL+"/tiles/style.json" {
+	if err := json.Unmarshal(body, &cat); err != nil || len(cat.Layers) != 11 || cat.Style != ts.URL+"/tiles/style.json" {
 		t.Fatalf("catalogue %s: %v", body, err)
 	}
 	resp, body = getTile(t, ts.URL+"/tiles/style.json", nil)

@@ -216,6 +216,8 @@ func TableLayers() []Layer {
 	}
 }
 
-// DefaultCatalogue returns the table layers over Dongguan. Computed
-// layers are added to it with Add.
-func DefaultCatalogue() *Catalogue { return NewCatalogue(Dongguan, TableLayers()...) }
+// DefaultCatalogue returns the table layers and the coverage layers over
+// Dongguan.
+func DefaultCatalogue() *Catalogue {
+	return NewCatalogue(Dongguan, append(TableLayers(), CoverageLayers()...)...)
+}

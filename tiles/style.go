@@ -1,28 +1,59 @@
 package tiles
 
-// Style returns a MapLibre GL style (version 8) that draws every table
-// layer of the catalogue from one composite source at base's tile URL.
+// StyleSources returns the layers of each source of the style: one
+// composite tile of the table layers ("gridsentry"), one of the computed
+// layers ("coverage"), under their default filter. Seeding caches these.
+func StyleSources(c *Catalogue) map[string][]Layer {
+	out := map[string][]Layer{}
+	for _, l := range c.Layers() {
+		name := "gridsentry"
+		if l.Kind != Table {
+			name = "coverage"
+		}
+		out[name] = append(out[name], l)
+	}
+	return out
+}
+
+// coverageColor colours a coverage ratio (0 to 1) from red, nothing
+// inspected, to green, all of it.
+var coverageColor = []any{"interpolate", []any{"linear"}, []any{"get", "coverage"},
+	0, "#d7191c", 0.25, "#fdae61", 0.5, "#ffffbf", 0.75, "#a6d96a", 1, "#1a9641"}
+
+// Style returns a MapLibre GL style (version 8) that draws every layer
+// of the catalogue, from one composite source per StyleSources entry at
+// base's tile URLs.
 //
 // It uses no external resources: no glyphs, sprite or font URLs, so it
 // works offline and behind a firewall. Text labels need glyphs, so there
 // are none yet; names and codes are in the features for popups.
 func Style(base string, c *Catalogue) map[string]any {
-	var table []Layer
-	for _, l := range c.Layers() {
-		if l.Kind == Table {
-			table = append(table, l)
+	sources := map[string]any{}
+	for name, layers := range StyleSources(c) {
+		minZoom, maxZoom := zoomRange(layers)
+		sources[name] = map[string]any{
+			"type":        "vector",
+			"tiles":       []string{tileURL(base, layers)},
+			"minzoom":     minZoom,
+			"maxzoom":     maxZoom,
+			"bounds":      []float64{c.Bounds.Min[0], c.Bounds.Min[1], c.Bounds.Max[0], c.Bounds.Max[1]},
+			"attribution": "gridsentry",
 		}
 	}
-	minZoom, maxZoom := zoomRange(table)
 	center := c.Bounds.Center()
 	layers := []map[string]any{
 		{"id": "background", "type": "background", "paint": map[string]any{"background-color": "#f4f1ea"}},
 	}
 	add := func(id, typ, source string, paint map[string]any, extra ...map[string]any) {
-		l := map[string]any{"id": id, "type": typ, "source": "gridsentry", "source-layer": source, "paint": paint}
-		if lay, ok := c.Layer(source); ok {
-			l["minzoom"] = lay.MinZoom
+		lay, ok := c.Layer(source)
+		if !ok {
+			return // not in this catalogue
 		}
+		src := "gridsentry"
+		if lay.Kind != Table {
+			src = "coverage"
+		}
+		l := map[string]any{"id": id, "type": typ, "source": src, "source-layer": source, "paint": paint, "minzoom": lay.MinZoom}
 		for _, e := range extra {
 			for k, v := range e {
 				l[k] = v
@@ -31,9 +62,21 @@ func Style(base string, c *Catalogue) map[string]any {
 		layers = append(layers, l)
 	}
 	add("towns-fill", "fill", "towns", map[string]any{"fill-color": "#e6dfcf", "fill-opacity": 0.5})
+	// Coverage under everything else: the heat of the supervision gap
+	// at low zooms, fading out as the hexagons take over.
+	add("coverage-heat", "heatmap", CoverageHeat, map[string]any{
+		"heatmap-weight":    []any{"interpolate", []any{"linear"}, []any{"get", "uninspected"}, 0, 0, 50, 1},
+		"heatmap-radius":    []any{"interpolate", []any{"linear"}, []any{"zoom"}, 6, 8, 12, 24},
+		"heatmap-intensity": []any{"interpolate", []any{"linear"}, []any{"zoom"}, 6, 0.6, 12, 1.5},
+		"heatmap-opacity":   []any{"interpolate", []any{"linear"}, []any{"zoom"}, 10, 0.6, 13, 0}},
+		map[string]any{"maxzoom": 13})
+	add("coverage-hex-fill", "fill", CoverageHex, map[string]any{"fill-color": coverageColor, "fill-opacity": 0.35,
+		"fill-outline-color": "rgba(0,0,0,0.15)"})
 	add("villages-line", "line", "villages", map[string]any{"line-color": "#a89f8c", "line-width": 0.8})
 	add("grids-line", "line", "grids", map[string]any{"line-color": "#7a8fa6", "line-width": 0.6,
 		"line-dasharray": []float64{3, 2}})
+	add("coverage-grid-line", "line", CoverageGrid, map[string]any{"line-color": coverageColor,
+		"line-width": []any{"interpolate", []any{"linear"}, []any{"zoom"}, 9, 1, 16, 3}})
 	add("roads-line", "line", "roads", map[string]any{"line-color": "#ffffff",
 		"line-width": []any{"interpolate", []any{"linear"}, []any{"zoom"}, 11, 0.5, 18, 6}},
 		map[string]any{"layout": map[string]any{"line-cap": "round", "line-join": "round"}})
@@ -63,16 +106,7 @@ func Style(base string, c *Catalogue) map[string]any {
 		"name":    "gridsentry",
 		"center":  []float64{center[0], center[1]},
 		"zoom":    10,
-		"sources": map[string]any{
-			"gridsentry": map[string]any{
-				"type":        "vector",
-				"tiles":       []string{tileURL(base, table)},
-				"minzoom":     minZoom,
-				"maxzoom":     maxZoom,
-				"bounds":      []float64{c.Bounds.Min[0], c.Bounds.Min[1], c.Bounds.Max[0], c.Bounds.Max[1]},
-				"attribution": "gridsentry",
-			},
-		},
-		"layers": layers,
+		"sources": sources,
+		"layers":  layers,
 	}
 }

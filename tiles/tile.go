@@ -95,3 +95,17 @@ func (t Tile) PixelOf(p orb.Point) orb.Point {
 		math.Round((b.Max[1] - p[1]) / w * Extent),
 	}
 }
+
+// Covering returns the tiles at zoom z that cover b (WGS84), row by row
+// from the north-west.
+func Covering(b orb.Bound, z int) []Tile {
+	nw := maptile.At(orb.Point{b.Min[0], b.Max[1]}, maptile.Zoom(z))
+	se := maptile.At(orb.Point{b.Max[0], b.Min[1]}, maptile.Zoom(z))
+	var out []Tile
+	for y := nw.Y; y <= se.Y; y++ {
+		for x := nw.X; x <= se.X; x++ {
+			out = append(out, Tile{maptile.New(x, y, maptile.Zoom(z))})
+		}
+	}
+	return out
+}

@@ -107,7 +107,8 @@ func TestCatalogueLookup(t *testing.T) {
 		{"buildings", "buildings"},
 		{"entities,grids,flags", "entities,grids,flags"},
 		{"buildings,nope", "not_found"},
-		{"coverage_hex", "not_found"},
+		{"coverage_hex,grids", "coverage_hex,grids"},
+		{"coverage", "not_found"},
 		{"buildings,,grids", "invalid"},
 		{"", "invalid"},
 		{"grids,grids", "invalid"},
@@ -129,18 +130,25 @@ func TestCatalogueLookup(t *testing.T) {
 	}
 }
 
-func TestCatalogueTableLayers(t *testing.T) {
-	want := []string{"towns", "villages", "grids", "roads", "buildings", "doorplates", "entities", "flags"}
+func TestCatalogueLayers(t *testing.T) {
+	want := []string{"towns", "villages", "grids", "roads", "buildings", "doorplates", "entities", "flags",
+		"coverage_hex", "coverage_grid", "coverage_heat"}
 	c := DefaultCatalogue()
 	if got := c.Names(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("layers %v, want %v", got, want)
 	}
 	for _, l := range c.Layers() {
-		if l.Kind != Table || l.MinZoom > l.MaxZoom || l.MaxZoom > MaxZoom || l.MaxFeatures <= 0 || len(l.Fields) == 0 {
-			t.Errorf("layer %s is not a sound table layer: %+v", l.Name, l)
+		// Coverage layers (only) are computed and take the filter.
+		coverage := strings.HasPrefix(l.Name, "coverage_")
+		if coverage != (l.Kind == Computed) || coverage != l.Filtered || l.MinZoom > l.MaxZoom || l.MaxZoom > MaxZoom ||
+			l.MaxFeatures <= 0 || len(l.Fields) == 0 {
+			t.Errorf("layer %s is not sound: %+v", l.Name, l)
 		}
 	}
-	if got := joinNames(AtZoom(c.Layers(), 12)); got != "towns,villages,grids,roads,flags" {
+	if got := joinNames(AtZoom(c.Layers(), 12)); got != "towns,villages,grids,roads,flags,coverage_hex,coverage_grid,coverage_heat" {
 		t.Errorf("layers at z12: %s", got)
+	}
+	if got := joinNames(AtZoom(c.Layers(), 8)); got != "towns,coverage_hex,coverage_heat" {
+		t.Errorf("layers at z8: %s", got)
 	}
 }

@@ -103,6 +103,9 @@ func TestStyleSelfContained(t *testing.T) {
 	if !strings.Contains(string(b), "http://example.test/tiles/towns,villages,grids,roads,buildings,doorplates,entities,flags/{z}/{x}/{y}.mvt") {
 		t.Errorf("the source is not the composite tile of every table layer")
 	}
+	if !strings.Contains(string(b), "http://example.test/tiles/coverage_hex,coverage_grid,coverage_heat/{z}/{x}/{y}.mvt") {
+		t.Errorf("no composite source of the coverage layers")
+	}
 }
 
 // builderFunc builds tiles with a function.
@@ -116,7 +119,6 @@ func (f builderFunc) BuildTile(_ context.Context, t Tile, layers []Layer, _ supe
 // each builder in runs, concatenated in the order asked.
 func TestTilerGroupsByKind(t *testing.T) {
 	c := DefaultCatalogue()
-	c.Add(Layer{Name: "coverage_hex", Kind: Computed, Geometry: Polygon, MaxZoom: 18, MaxFeatures: 1})
 	names := func(prefix string) builderFunc {
 		return func(_ Tile, ls []Layer) []byte { return []byte("[" + prefix + ":" + joinNames(ls) + "]") }
 	}
