@@ -216,7 +216,7 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 	if tiles.Filtered(layers) {
 		q := r.URL.Query()
 		if f, err = supervision.ParseCoverageFilter(q.Get("window"), q.Get("town"), q.Get("industry"), q.Get("kind")); err != nil {
-			return err
+			return asInvalid(err, "")
 		}
 		f.At = time.Now().Truncate(coverageTick)
 		key.Filter = f.Key()

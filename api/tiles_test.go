@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paulmach/orb"
+
 	"github.com/gridsentry/gridsentry/api"
 	"github.com/gridsentry/gridsentry/postgres/pgtest"
 	"github.com/gridsentry/gridsentry/supervision"
@@ -243,5 +245,105 @@ func TestTileHTTPComposite(t *testing.T) {
 	decoded := tilestest.Decode(t, tile, blob)
 	if len(decoded["grids"]) == 0 || len(decoded["buildings"]) == 0 {
 		t.Errorf("tile %s: %d grids and %d buildings, want both", tile, len(decoded["grids"]), len(decoded["buildings"]))
+	}
+}
+
+// filterTiles records the filter of each tile it builds.
+type filterTiles struct {
+	fakeTiles
+	filters []supervision.CoverageFilter
+}
+
+func (f *filterTiles) Tile(ctx context.Context, t tiles.Tile, layers []tiles.Layer, cf supervision.CoverageFilter) ([]byte, error) {
+	f.filters = append(f.filters, cf)
+	return f.fakeTiles.Tile(ctx, t, layers, cf)
+}
+
+// TestTileCoverageParameters: the coverage layers read window, town,
+// industry and kind; bad values are a 400 naming the parameter; the
+// table layers ignore them.
+func TestTileCoverageParameters(t *testing.T) {
+	b := &filterTiles{}
+	ts := newTileServer(t, api.Config{}, b)
+	for _, tc := range []struct {
+		query string
+		code  int
+		want  string // in the body of an error
+	}{
+		{"?window=90&town=441900118&industry=F&kind=individual", 200, ""},
+		{"", 200, ""},
+		{"?window=0", 400, `"field":"window"`},
+		{"?window=abc", 400, `"field":"window"`},
+		{"?town=4419", 400, `"field":"town"`},
+		{"?industry=Z", 400, `"field":"industry"`},
+		{"?kind=company", 400, `"field":"kind"`},
+	} {
+		resp, body := getTile(t, ts.URL+"/tiles/coverage_hex/12/3341/1781.mvt"+tc.query, nil)
+		if resp.StatusCode != tc.code || !strings.Contains(string(body), tc.want) {
+			t.Errorf("%s: %d %s, want %d with %s", tc.query, resp.StatusCode, body, tc.code, tc.want)
+		}
+	}
+	if len(b.filters) != 2 {
+		t.Fatalf("%d tiles built, want 2", len(b.filters))
+	}
+	got := b.filters[0]
+	if got.WindowDays != 90 || got.TownCode != "441900118" || got.Industry != "F" || got.Kind != supervision.Individual || got.At.IsZero() {
+		t.Errorf("filter %+v", got)
+	}
+	if d := b.filters[1]; d.WindowDays != supervision.DefaultCoverageWindow || d.TownCode != "" {
+		t.Errorf("default filter %+v", d)
+	}
+	// A table layer does not read them, bad or not.
+	if resp, body := getTile(t, ts.URL+"/tiles/buildings/16/53484/28454.mvt?window=0", nil); resp.StatusCode != 200 {
+		t.Errorf("buildings with a bad window: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestTileCache: a second request is a hit that builds nothing; an
+// invalidation of the tile's layer and area makes it a miss again, one of
+// another layer or place does not; filters are cached apart.
+func TestTileCache(t *testing.T) {
+	b := &fakeTiles{}
+	cache := tiles.NewCache(16 << 20)
+	srv := api.New(api.Config{}, nil, nil, slog.New(slog.DiscardHandler), api.WithTiles(tiles.DefaultCatalogue(), b), api.WithTileCache(cache))
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	url := ts.URL + "/tiles/grids,buildings/16/53484/28454.mvt"
+	tile, _ := tiles.NewTile(16, 53484, 28454)
+	get := func(url string) string {
+		resp, _ := getTile(t, url, map[string]string{"Accept-Encoding": "gzip"})
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", url, resp.StatusCode)
+		}
+		return resp.Header.Get("X-Cache")
+	}
+	if got := get(url); got != "miss" || b.asked != 1 {
+		t.Fatalf("first: %s, %d built", got, b.asked)
+	}
+	if got := get(url); got != "hit" || b.asked != 1 {
+		t.Fatalf("second: %s, %d built", got, b.asked)
+	}
+	elsewhere := orb.Bound{Min: orb.Point{114.2, 23.1}, Max: orb.Point{114.21, 23.11}}
+	everywhere := func(b orb.Bound) func(int) []orb.Bound { return func(int) []orb.Bound { return []orb.Bound{b} } }
+	cache.Invalidate("buildings", everywhere(elsewhere))
+	cache.Invalidate("roads", everywhere(tile.Bound()))
+	if got := get(url); got != "hit" {
+		t.Errorf("after changes elsewhere and to another layer: %s", got)
+	}
+	cache.Invalidate("buildings", everywhere(tile.Bound().Pad(-0.0001)))
+	if got := get(url); got != "miss" || b.asked != 2 {
+		t.Errorf("after a change to a building in the tile: %s, %d built", got, b.asked)
+	}
+	cov := ts.URL + "/tiles/coverage_hex/16/53484/28454.mvt"
+	get(cov + "?window=90")
+	if got := get(cov + "?window=365"); got != "miss" {
+		t.Errorf("another window: %s", got)
+	}
+	if got := get(cov + "?window=90"); got != "hit" {
+		t.Errorf("the same window again: %s", got)
+	}
+	resp, body := getTile(t, ts.URL+"/metrics", nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "gridsentry_tile_cache_hits_total 3") {
+		t.Errorf("metrics: %d, no hit count of 3 in\n%s", resp.StatusCode, body)
 	}
 }
