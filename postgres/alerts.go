@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/gridsentry/gridsentry/supervision"
@@ -90,53 +88,16 @@ func NewAlertListener(db *DB, sink AlertSink, log *slog.Logger) *AlertListener {
 // second up to thirty between attempts, and calls the sink's Resync once
 // listening again.
 func (l *AlertListener) Run(ctx context.Context) error {
-	backoff := time.Second
-	for {
-		listened, err := l.listen(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if listened {
-			backoff = time.Second
-		}
-		l.log.Warn("alerts: listener lost; reconnecting", "err", err.Error(), "retry_in", backoff.String())
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 30*time.Second)
-	}
+	return listener{db: l.db, name: "alerts", channel: supervision.AlertChannel, log: l.log,
+		onListen: l.sink.Resync, onNotify: l.publish}.run(ctx)
 }
 
-// listen connects, listens and hands alerts to the sink until the
-// connection fails or ctx ends. It reports whether LISTEN took effect.
-func (l *AlertListener) listen(ctx context.Context) (listened bool, err error) {
-	cfg := l.db.pool.Config().ConnConfig.Copy()
-	cfg.RuntimeParams["application_name"] = "gridsentry alerts"
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return false, translate(err, "connect alert listener")
+// publish hands the alert of a notification to the sink.
+func (l *AlertListener) publish(payload string) {
+	var a supervision.Alert
+	if err := json.Unmarshal([]byte(payload), &a); err != nil {
+		l.log.Warn("alerts: undecodable notification; skipped", "err", err.Error(), "bytes", len(payload))
+		return
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		defer cancel()
-		_ = conn.Close(ctx)
-	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{supervision.AlertChannel}.Sanitize()); err != nil {
-		return false, translate(err, "listen for alerts")
-	}
-	l.sink.Resync()
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return true, err
-		}
-		var a supervision.Alert
-		if err := json.Unmarshal([]byte(n.Payload), &a); err != nil {
-			l.log.Warn("alerts: undecodable notification; skipped", "err", err.Error(), "bytes", len(n.Payload))
-			continue
-		}
-		l.sink.Publish(a)
-	}
+	l.sink.Publish(a)
 }

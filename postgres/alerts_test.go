@@ -39,29 +39,8 @@ func TestAlertListener(t *testing.T) {
 	t.Cleanup(db.Close)
 
 	sink := &alertSink{alerts: make(chan supervision.Alert, 16), resyncs: make(chan struct{}, 16)}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- postgres.NewAlertListener(db, sink, slog.New(slog.DiscardHandler)).Run(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run = %v, want nil once stopped", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Run did not return after its context ended")
-		}
-	})
+	runListener(t, postgres.NewAlertListener(db, sink, slog.New(slog.DiscardHandler)).Run)
 
-	wait := func(what string, ch <-chan struct{}) {
-		t.Helper()
-		select {
-		case <-ch:
-		case <-time.After(30 * time.Second):
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
 	next := func() supervision.Alert {
 		t.Helper()
 		select {
@@ -95,7 +74,7 @@ func TestAlertListener(t *testing.T) {
 			Location: &geo.WGS84{Lon: 113.7512, Lat: 23.0205}}
 	}
 
-	wait("the listener to listen", sink.resyncs)
+	waitFor(t, "the listener to listen", sink.resyncs)
 
 	t.Run("committed", func(t *testing.T) {
 		publish(alert(1), true)
@@ -125,16 +104,8 @@ func TestAlertListener(t *testing.T) {
 		}
 	})
 	t.Run("reconnects", func(t *testing.T) {
-		var killed int
-		err := db.Pool().QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-			WHERE application_name = 'gridsentry alerts' AND datname = current_database()`).Scan(&killed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if killed != 1 {
-			t.Fatalf("terminated %d listener backends, want 1", killed)
-		}
-		wait("the listener to listen again", sink.resyncs)
+		killListener(t, db, "gridsentry alerts")
+		waitFor(t, "the listener to listen again", sink.resyncs)
 		publish(alert(5), true)
 		if got := next().FlagID; got != 5 {
 			t.Errorf("after reconnecting, got the alert of flag %d, want 5", got)

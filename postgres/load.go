@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,7 +33,9 @@ func (db *DB) Empty(ctx context.Context) (bool, error) {
 // only: linking them is the linker's job), their ground truth, two years of
 // inspections, tasks, leads and records up to cfg.Until, the approved
 // cluster-registration hosts and the truth of the flags. The flag queue's
-// triggers stay off during the load: nothing is queued. A
+// triggers stay off during the load: nothing is queued. So do the tile
+// change feed's: the load records that everything its tables show changed,
+// once, rather than working out the extent of every COPY. A
 // database without departments first gets the defaults (SeedDefaults),
 // which the tasks and leads name.
 func (db *DB) LoadDemo(ctx context.Context, cfg demo.Config, progress func(rows int)) (demo.Totals, error) {
@@ -79,7 +82,9 @@ func (db *DB) LoadDemo(ctx context.Context, cfg demo.Config, progress func(rows 
 	}
 	// The flag queue's triggers would queue every entity loaded; the flags
 	// of a new city come from a full evaluation after the load instead.
-	for _, t := range flagQueueTriggers {
+	// The tile feed's would work out the extent of every COPY of a city
+	// that, new, changes everything anyway.
+	for _, t := range loadTriggersOff {
 		if _, err := tx.Exec(ctx, "ALTER TABLE "+t[0]+" DISABLE TRIGGER "+t[1]); err != nil {
 			return demo.Totals{}, translate(err, "disable trigger "+t[1])
 		}
@@ -94,10 +99,13 @@ func (db *DB) LoadDemo(ctx context.Context, cfg demo.Config, progress func(rows 
 			return totals, translate(err, "rebuild indexes and foreign keys")
 		}
 	}
-	for _, t := range flagQueueTriggers {
+	for _, t := range loadTriggersOff {
 		if _, err := tx.Exec(ctx, "ALTER TABLE "+t[0]+" ENABLE TRIGGER "+t[1]); err != nil {
 			return totals, translate(err, "enable trigger "+t[1])
 		}
+	}
+	if _, err := tx.Exec(ctx, `SELECT record_tile_change_everywhere(t) FROM unnest($1::text[]) t`, tileChangesLoaded); err != nil {
+		return totals, translate(err, "record the tile changes")
 	}
 	// The history came with its IDs: move the sequences past them.
 	for _, t := range []string{"inspections", "tasks", "task_events", "leads", "lead_events", "complaints", "violations", "abnormal_listings"} {
@@ -142,6 +150,21 @@ var flagQueueTriggers = [][2]string{
 	{"inspections", "flag_queue_inspections"}, {"complaints", "flag_queue_complaints"},
 	{"tasks", "flag_queue_tasks"}, {"violations", "flag_queue_violations"},
 }
+
+// tileChangesLoaded are the sources of the tile change feed (migration
+// 00009) that LoadDemo fills.
+var tileChangesLoaded = []string{"towns", "villages", "grids", "roads", "doorplates", "buildings", "entities", "tasks"}
+
+// loadTriggersOff are the triggers LoadDemo turns off: the flag queue's, and
+// the tile change feed's for inserts and for the updates of entities that
+// the inspections' trigger makes (last_inspected_at).
+var loadTriggersOff = func() [][2]string {
+	out := slices.Clone(flagQueueTriggers)
+	for _, t := range tileChangesLoaded {
+		out = append(out, [2]string{t, "tile_changes_" + t + "_insert"})
+	}
+	return append(out, [2]string{"entities", "tile_changes_entities_update"})
+}()
 
 // dropIndexes drops the plain indexes of tables and returns the statements
 // that build them again, as the database defines them. A bulk load builds
