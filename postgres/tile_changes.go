@@ -3,83 +3,88 @@ package postgres
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 	"github.com/uber/h3-go/v4"
+
+	"github.com/gridsentry/gridsentry/tiles"
 )
 
 // tileChannel is the channel the tile_changed trigger (migration 00009)
 // notifies with the id of each new tile_changes row.
 const tileChannel = "gridsentry_tiles"
 
-// A TileChange is one statement's change to what tiles show.
-type TileChange struct {
-	ID        int64
-	Source    string // the table: entities, flags, tasks, towns, villages, grids, roads, buildings, doorplates
-	At        time.Time
-	Extent    orb.Bound // WGS84, of the old and new geometries concerned; valid only when Located
-	Located   bool      // whether anything concerned has a location
-	Cells     []h3.Cell // the h3_11 cells of the entities concerned; nil with ManyCells
-	ManyCells bool      // more than 1000 cells: the extent stands for them
-	Grids     []string  // the grid codes concerned; nil with ManyGrids
-	ManyGrids bool      // more than 1000 grids: the extent stands for them
-}
-
-// TileChangesSince returns the changes after afterID in id order, at most
-// limit (all when limit <= 0).
+// TileChangesSince returns the changes of the transactions that had not
+// ended by horizon (their xid at or past it; 0 for all), in id order,
+// and the next horizon: the oldest transaction still running now, whose
+// changes (and any later) the next read must cover. Changes already read
+// come again while their transaction's horizon has not passed, and the
+// reader skips them by ID (tiles.Follower does).
 //
-// An id is taken when the statement runs, not when its transaction
-// commits: a transaction that commits late can add a change below an id
-// already read. A reader that must miss nothing reads again from a little
-// before its last id (the gaps it saw in the sequence are either rolled
-// back or still to commit).
-func (db *DB) TileChangesSince(ctx context.Context, afterID int64, limit int) ([]TileChange, error) {
-	q := `SELECT id, source, changed_at, west, south, east, north,
-			cells IS NULL, coalesce(cells, '{}'), grids IS NULL, coalesce(grids, '{}')
-		FROM tile_changes WHERE id > $1 ORDER BY id`
-	args := []any{afterID}
-	if limit > 0 {
-		q += " LIMIT $2"
-		args = append(args, limit)
+// Why not by id: an id is taken when the statement runs, not when its
+// transaction commits, so a transaction that commits late adds a change
+// below ids already read. A transaction older than the snapshot's xmin
+// has ended, so its changes, if committed, are all visible now.
+func (db *DB) TileChangesSince(ctx context.Context, horizon uint64) ([]tiles.Change, uint64, error) {
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, 0, translate(err, "read the tile change feed")
 	}
-	rows, _ := db.pool.Query(ctx, q, args...)
+	defer tx.Rollback(ctx)
+	var next uint64
+	if err := tx.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&next); err != nil {
+		return nil, 0, translate(err, "read the tile change feed")
+	}
+	rows, _ := tx.Query(ctx, `SELECT id, source, west, south, east, north,
+			cells IS NULL, coalesce(cells, '{}'), coalesce(buckets, '{}'), grids IS NULL, coalesce(grids, '{}')
+		FROM tile_changes WHERE xid >= $1::text::xid8 ORDER BY id`, strconv.FormatUint(horizon, 10))
 	cs, err := pgx.CollectRows(rows, scanTileChange)
 	if err != nil {
-		return nil, translate(err, "read the tile change feed")
+		return nil, 0, translate(err, "read the tile change feed")
 	}
-	return cs, nil
+	return cs, next, nil
 }
 
-func scanTileChange(row pgx.CollectableRow) (TileChange, error) {
-	var c TileChange
+func scanTileChange(row pgx.CollectableRow) (tiles.Change, error) {
+	var c tiles.Change
 	var west, south, east, north *float64
-	var cells []int64
-	err := row.Scan(&c.ID, &c.Source, &c.At, &west, &south, &east, &north, &c.ManyCells, &cells, &c.ManyGrids, &c.Grids)
+	var cells, buckets []int64
+	err := row.Scan(&c.ID, &c.Source, &west, &south, &east, &north, &c.ManyCells, &cells, &buckets, &c.ManyGrids, &c.Grids)
 	if west != nil && south != nil && east != nil && north != nil {
 		c.Located = true
 		c.Extent = orb.Bound{Min: orb.Point{*west, *south}, Max: orb.Point{*east, *north}}
 	}
-	if len(cells) > 0 {
-		c.Cells = make([]h3.Cell, len(cells))
-		for i, v := range cells {
-			c.Cells[i] = h3.Cell(v)
-		}
-	}
+	c.Cells, c.Buckets = h3Cells(cells), h3Cells(buckets)
 	if len(c.Grids) == 0 {
 		c.Grids = nil
 	}
 	return c, err
 }
 
-// LastTileChange returns the id of the newest change, 0 when there is none:
-// where a reader that has just loaded everything starts following the feed.
-func (db *DB) LastTileChange(ctx context.Context) (int64, error) {
-	var id int64
-	err := db.pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM tile_changes`).Scan(&id)
-	return id, translate(err, "read the tile change feed")
+func h3Cells(ids []int64) []h3.Cell {
+	if len(ids) == 0 {
+		return nil
+	}
+	out := make([]h3.Cell, len(ids))
+	for i, v := range ids {
+		out[i] = h3.Cell(v)
+	}
+	return out
 }
+
+// TileChangeHorizon returns the oldest transaction running now: a reader
+// that loads everything after this call follows the feed from there
+// (TileChangesSince), missing nothing a transaction still open adds.
+func (db *DB) TileChangeHorizon(ctx context.Context) (uint64, error) {
+	var h uint64
+	err := db.pool.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&h)
+	return h, translate(err, "read the tile change feed")
+}
+
+var _ tiles.ChangeFeed = (*DB)(nil)
 
 // PruneTileChanges deletes the changes recorded before before and returns
 // how many it deleted.
@@ -94,7 +99,7 @@ func (db *DB) PruneTileChanges(ctx context.Context, before time.Time) (int64, er
 // TileChangeListener hears of every change to what tiles show (LISTEN on
 // the tile change feed's channel) on a connection of its own, as
 // AlertListener does. The notification carries no change: its owner reads
-// the feed (TileChangesSince) from the last id it saw.
+// the feed (TileChangesSince) from its horizon.
 type TileChangeListener struct {
 	l listener
 }

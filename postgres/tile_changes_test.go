@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/uber/h3-go/v4"
@@ -14,19 +16,26 @@ import (
 	"github.com/gridsentry/gridsentry/geo"
 	"github.com/gridsentry/gridsentry/postgres"
 	"github.com/gridsentry/gridsentry/postgres/pgtest"
+	"github.com/gridsentry/gridsentry/tiles"
 )
 
 // tileFeed follows the tile change feed of a test database from where it
 // stood when made, so that each step sees only the changes it caused.
 type tileFeed struct {
-	t    *testing.T
-	ctx  context.Context
-	db   *postgres.DB
-	last *int64 // shared with the feeds of subtests
+	t   *testing.T
+	ctx context.Context
+	db  *postgres.DB
+	pos *feedPosition // shared with the feeds of subtests
+}
+
+// feedPosition is where a reader of the feed stands.
+type feedPosition struct {
+	horizon uint64
+	seen    map[int64]bool
 }
 
 func newTileFeed(t *testing.T, db *postgres.DB) *tileFeed {
-	f := &tileFeed{t: t, ctx: context.Background(), db: db, last: new(int64)}
+	f := &tileFeed{t: t, ctx: context.Background(), db: db, pos: &feedPosition{}}
 	f.skip()
 	return f
 }
@@ -48,28 +57,31 @@ func (f *tileFeed) exec(sql string, args ...any) {
 // skip moves past every change recorded so far.
 func (f *tileFeed) skip() {
 	f.t.Helper()
-	last, err := f.db.LastTileChange(f.ctx)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	*f.last = last
+	f.changes()
 }
 
-// changes returns the changes recorded since the last call.
-func (f *tileFeed) changes() []postgres.TileChange {
+// changes returns the changes recorded since the last call, reading the
+// feed as tiles.Follower does: by horizon, skipping what it read before.
+func (f *tileFeed) changes() []tiles.Change {
 	f.t.Helper()
-	cs, err := f.db.TileChangesSince(f.ctx, *f.last, 0)
+	cs, next, err := f.db.TileChangesSince(f.ctx, f.pos.horizon)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if len(cs) > 0 {
-		*f.last = cs[len(cs)-1].ID
+	var fresh []tiles.Change
+	seen := map[int64]bool{}
+	for _, c := range cs {
+		if !f.pos.seen[c.ID] {
+			fresh = append(fresh, c)
+		}
+		seen[c.ID] = true
 	}
-	return cs
+	f.pos.horizon, f.pos.seen = next, seen
+	return fresh
 }
 
 // one returns the one change recorded since the last call, of source.
-func (f *tileFeed) one(source string) postgres.TileChange {
+func (f *tileFeed) one(source string) tiles.Change {
 	f.t.Helper()
 	cs := f.changes()
 	if len(cs) != 1 || cs[0].Source != source {
@@ -86,7 +98,7 @@ func (f *tileFeed) none() {
 	}
 }
 
-func sources(cs []postgres.TileChange) []string {
+func sources(cs []tiles.Change) []string {
 	out := make([]string, len(cs))
 	for i, c := range cs {
 		out[i] = c.Source
@@ -99,7 +111,9 @@ type placedEntity struct {
 	uscc string
 	at   orb.Point
 	cell h3.Cell
-	grid string
+	// bucket is its h3_7 cell, the coverage index's bucket.
+	bucket h3.Cell
+	grid   string
 }
 
 // place puts n demo entities, each of another grid, at a point of their
@@ -125,7 +139,7 @@ func (f *tileFeed) place(n int) []placedEntity {
 		if err := rows.Scan(&e.uscc, &e.at[0], &e.at[1], &e.grid, &building); err != nil {
 			f.t.Fatal(err)
 		}
-		e.cell = geo.FromPoint(e.at).Cell(11)
+		e.cell, e.bucket = geo.FromPoint(e.at).Cell(11), geo.FromPoint(e.at).Cell(7)
 		out = append(out, e)
 		buildings = append(buildings, building)
 	}
@@ -142,10 +156,10 @@ func (f *tileFeed) place(n int) []placedEntity {
 // move links entity uscc to building at p, with the cell of p.
 func (f *tileFeed) move(uscc string, p orb.Point, building int64) {
 	f.t.Helper()
-	f.exec(`UPDATE entities e SET location = ST_SetSRID(ST_MakePoint($2, $3), 4326), h3_11 = $4,
+	f.exec(`UPDATE entities e SET location = ST_SetSRID(ST_MakePoint($2, $3), 4326), h3_11 = $4, h3_7 = $6,
 			building_id = b.id, grid_code = b.grid_code, village_code = b.village_code, town_code = b.town_code
 		FROM buildings b WHERE e.uscc = $1 AND b.id = $5`,
-		uscc, p[0], p[1], int64(geo.FromPoint(p).Cell(11)), building)
+		uscc, p[0], p[1], int64(geo.FromPoint(p).Cell(11)), building, int64(geo.FromPoint(p).Cell(7)))
 }
 
 // extent returns the WGS84 extent of the geometries query selects.
@@ -170,21 +184,26 @@ func boundsNear(a, b orb.Bound) bool {
 
 // wantPlaces checks that c concerns exactly the cells and grids of es and
 // that its extent holds their points and extra.
-func wantPlaces(t *testing.T, c postgres.TileChange, es []placedEntity, extra ...orb.Point) {
+func wantPlaces(t *testing.T, c tiles.Change, es []placedEntity, extra ...orb.Point) {
 	t.Helper()
-	var cells []h3.Cell
+	var cells, buckets []h3.Cell
 	var grids []string
 	var points []orb.Point
 	for _, e := range es {
 		cells = append(cells, e.cell)
+		buckets = append(buckets, e.bucket)
 		grids = append(grids, e.grid)
 		points = append(points, e.at)
 	}
 	slices.Sort(cells)
+	slices.Sort(buckets)
 	slices.Sort(grids)
-	cells, grids = slices.Compact(cells), slices.Compact(grids)
+	cells, buckets, grids = slices.Compact(cells), slices.Compact(buckets), slices.Compact(grids)
 	if !slices.Equal(c.Cells, cells) || c.ManyCells {
 		t.Errorf("cells %v (many: %v), want %v", c.Cells, c.ManyCells, cells)
+	}
+	if !slices.Equal(c.Buckets, buckets) {
+		t.Errorf("buckets %v, want %v", c.Buckets, buckets)
 	}
 	if !slices.Equal(c.Grids, grids) || c.ManyGrids {
 		t.Errorf("grids %v (many: %v), want %v", c.Grids, c.ManyGrids, grids)
@@ -243,8 +262,8 @@ func TestTileChangesEntities(t *testing.T) {
 		f := feed.in(t)
 		const uscc = "92441900MT00000001"
 		f.exec(`INSERT INTO entities (uscc, name, kind, status, registered_at, address_text, changed_at,
-				grid_code, town_code, location, h3_11)
-			SELECT $1, '测试商行', kind, 'active', registered_at, address_text, now(), grid_code, town_code, location, h3_11
+				grid_code, town_code, location, h3_11, h3_7)
+			SELECT $1, '测试商行', kind, 'active', registered_at, address_text, now(), grid_code, town_code, location, h3_11, h3_7
 			FROM entities WHERE uscc = $2`, uscc, es[0].uscc)
 		wantPlaces(t, f.one("entities"), es[:1])
 		f.exec(`DELETE FROM entity_versions WHERE uscc = $1`, uscc)
@@ -402,7 +421,7 @@ func TestTileChangesLibrary(t *testing.T) {
 		// buildings go with their doorplates.
 		f := feed.in(t)
 		f.exec(`TRUNCATE doorplates, tasks CASCADE`)
-		got := map[string]postgres.TileChange{}
+		got := map[string]tiles.Change{}
 		for _, c := range f.changes() {
 			got[c.Source] = c
 		}
@@ -422,71 +441,83 @@ func TestTileChangesLibrary(t *testing.T) {
 	})
 }
 
-// TestTileChangesFeed pages through the feed in id order and prunes it.
+// TestTileChangesFeed reads the feed by horizon: in id order, a change
+// that committed after later ids were read is not lost, and pruning
+// deletes by age.
 func TestTileChangesFeed(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	last, err := db.LastTileChange(ctx)
-	if err != nil || last != 0 {
-		t.Fatalf("LastTileChange of an empty feed = %d, %v; want 0", last, err)
+	if cs, _, err := db.TileChangesSince(ctx, 0); err != nil || len(cs) != 0 {
+		t.Fatalf("an empty feed: %d changes, %v", len(cs), err)
 	}
 	f := newTileFeed(t, db)
+	town := func(i int) string {
+		return fmt.Sprintf(`INSERT INTO towns VALUES ('44190000%d', '测试镇%d', '镇',
+			ST_Multi(ST_MakeEnvelope(%f, 23.0, %f, 23.005, 4326)))`, i, i, 113.7+float64(i)/100, 113.7+float64(i)/100+0.005)
+	}
 	for i := range 5 {
-		x := 113.7 + float64(i)/100
-		f.exec(`INSERT INTO towns VALUES ($1, $2, '镇', ST_Multi(ST_MakeEnvelope($3, 23.0, $3::float8 + 0.005, 23.005, 4326)))`,
-			fmt.Sprintf("44190000%d", i+1), fmt.Sprintf("测试镇%d", i+1), x)
+		f.exec(town(i + 1))
 	}
 	all := f.changes()
 	if len(all) != 5 {
 		t.Fatalf("recorded %d changes, want 5", len(all))
 	}
-	var paged []postgres.TileChange
-	for after := int64(0); ; {
-		page, err := db.TileChangesSince(ctx, after, 2)
-		if err != nil {
-			t.Fatal(err)
+	for i, c := range all {
+		if i > 0 && c.ID <= all[i-1].ID {
+			t.Fatalf("ids %v, want them in order", ids(all))
 		}
-		if len(page) == 0 {
-			break
-		}
-		if len(page) > 2 {
-			t.Fatalf("page of %d changes, want at most 2", len(page))
-		}
-		paged = append(paged, page...)
-		after = page[len(page)-1].ID
-	}
-	for i, c := range paged {
-		if c.ID != all[i].ID || (i > 0 && c.ID <= paged[i-1].ID) {
-			t.Fatalf("paged ids %v, want %v in order", ids(paged), ids(all))
-		}
-		if c.Source != "towns" || !c.Located || c.Cells != nil || c.Grids != nil || c.At.IsZero() {
+		if c.Source != "towns" || !c.Located || c.Cells != nil || c.Buckets != nil || c.Grids != nil {
 			t.Errorf("change %d: %+v, want a located towns change without cells or grids", i, c)
 		}
-		if x := 113.7 + float64(i)/100; math.Abs(c.Extent.Min[0]-x) > 1e-5 || math.Abs(c.Extent.Max[0]-x-0.005) > 1e-5 {
+		if x := 113.7 + float64(i+1)/100; math.Abs(c.Extent.Min[0]-x) > 1e-5 || math.Abs(c.Extent.Max[0]-x-0.005) > 1e-5 {
 			t.Errorf("change %d: extent %v, want the town from %.3f", i, c.Extent, x)
 		}
 	}
-	if len(paged) != 5 {
-		t.Errorf("paged %d changes, want 5", len(paged))
-	}
-	if last, err := db.LastTileChange(ctx); err != nil || last != all[4].ID {
-		t.Errorf("LastTileChange = %d, %v; want %d", last, err, all[4].ID)
-	}
+	f.none()
 
-	n, err := db.PruneTileChanges(ctx, all[2].At)
-	if err != nil || n != 2 {
-		t.Fatalf("PruneTileChanges = %d, %v; want 2", n, err)
-	}
-	left, err := db.TileChangesSince(ctx, 0, 0)
+	// A transaction takes an id, another takes a later one and commits,
+	// the reader reads; then the first commits. Read by id, its change
+	// would be lost.
+	late, err := db.Pool().Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(ids(left), ids(all[2:])) {
-		t.Errorf("after pruning, ids %v, want %v", ids(left), ids(all[2:]))
+	defer late.Rollback(ctx)
+	if _, err := late.Exec(ctx, town(6)); err != nil {
+		t.Fatal(err)
+	}
+	f.exec(town(7))
+	early := f.changes()
+	if len(early) != 1 || !strings.Contains(fmt.Sprint(early[0].Extent), "113.77") {
+		t.Fatalf("before the late commit: %+v, want town 7 only", early)
+	}
+	if err := late.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := f.changes()
+	if len(after) != 1 || after[0].ID >= early[0].ID || !strings.Contains(fmt.Sprint(after[0].Extent), "113.76") {
+		t.Fatalf("after the late commit: %+v, want town 6, with the lower id", after)
+	}
+	f.none()
+
+	var third time.Time
+	if err := db.Pool().QueryRow(ctx, `SELECT changed_at FROM tile_changes WHERE id = $1`, all[2].ID).Scan(&third); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.PruneTileChanges(ctx, third)
+	if err != nil || n != 2 {
+		t.Fatalf("PruneTileChanges = %d, %v; want 2", n, err)
+	}
+	left, _, err := db.TileChangesSince(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 5 || left[0].ID != all[2].ID {
+		t.Errorf("after pruning, ids %v, want 5 from %d", ids(left), all[2].ID)
 	}
 }
 
-func ids(cs []postgres.TileChange) []int64 {
+func ids(cs []tiles.Change) []int64 {
 	out := make([]int64, len(cs))
 	for i, c := range cs {
 		out[i] = c.ID
@@ -545,7 +576,7 @@ func TestTileChangeListener(t *testing.T) {
 // records once that everything its tables show changed.
 func TestTileChangesDemoLoad(t *testing.T) {
 	db := pgtest.Demo(t)
-	cs, err := db.TileChangesSince(context.Background(), 0, 0)
+	cs, _, err := db.TileChangesSince(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,10 +53,14 @@ var sourceLayers = map[string][]string{
 // reloads.
 var coverageSources = map[string]bool{"entities": true, "flags": true, "tasks": true}
 
-// A ChangeFeed is where changes are read, in order of ID.
+// A ChangeFeed is where changes are read. Changes are not written in
+// order of ID (an ID is taken before its transaction commits), so the
+// feed is read by transaction horizon: TileChangesSince returns the
+// changes of every transaction not ended by horizon, in ID order, some
+// perhaps read before, and the next horizon.
 type ChangeFeed interface {
-	TileChangesSince(ctx context.Context, afterID int64, limit int) ([]Change, error)
-	LastTileChange(ctx context.Context) (int64, error)
+	TileChangesSince(ctx context.Context, horizon uint64) ([]Change, uint64, error)
+	TileChangeHorizon(ctx context.Context) (uint64, error)
 }
 
 // A CoverageStore loads what the coverage layers show.
@@ -129,7 +133,8 @@ type Follower struct {
 	Cache    *Cache    // nil: no cache
 	Coverage *Coverage // nil: no coverage layers
 	mu       sync.Mutex
-	last     int64
+	horizon  uint64
+	applied  map[int64]bool // the IDs applied that the next read may return again
 	started  bool
 }
 
@@ -140,12 +145,12 @@ const maxBuckets = 64
 // Start sets the follower at the end of the feed: what changed before is
 // in what the coverage loads and the cache builds afterwards.
 func (f *Follower) Start(ctx context.Context) error {
-	last, err := f.Feed.LastTileChange(ctx)
+	h, err := f.Feed.TileChangeHorizon(ctx)
 	if err != nil {
 		return err
 	}
 	f.mu.Lock()
-	f.last, f.started = last, true
+	f.horizon, f.applied, f.started = h, map[int64]bool{}, true
 	f.mu.Unlock()
 	return nil
 }
@@ -168,7 +173,7 @@ func (f *Follower) Resync(ctx context.Context) error {
 	return nil
 }
 
-// CatchUp applies the changes since the last it applied and returns how
+// CatchUp applies the changes it has not applied yet and returns how
 // many.
 func (f *Follower) CatchUp(ctx context.Context) (int, error) {
 	f.mu.Lock()
@@ -176,18 +181,29 @@ func (f *Follower) CatchUp(ctx context.Context) (int, error) {
 	if !f.started {
 		return 0, errors.New("tiles: follower not started")
 	}
-	n := 0
-	for {
-		changes, err := f.Feed.TileChangesSince(ctx, f.last, 1000)
-		if err != nil || len(changes) == 0 {
-			return n, err
-		}
-		if err := f.apply(ctx, changes); err != nil {
-			return n, err
-		}
-		f.last = changes[len(changes)-1].ID
-		n += len(changes)
+	changes, next, err := f.Feed.TileChangesSince(ctx, f.horizon)
+	if err != nil {
+		return 0, err
 	}
+	var fresh []Change
+	for _, c := range changes {
+		if !f.applied[c.ID] {
+			fresh = append(fresh, c)
+		}
+	}
+	if len(fresh) > 0 {
+		if err := f.apply(ctx, fresh); err != nil {
+			return 0, err
+		}
+	}
+	// What the next read returns again: the changes of transactions not
+	// ended by the next horizon, all among those just read or later.
+	f.applied = map[int64]bool{}
+	for _, c := range changes {
+		f.applied[c.ID] = true
+	}
+	f.horizon = next
+	return len(fresh), nil
 }
 
 // apply reloads what changes touched of the coverage, then invalidates

@@ -21,7 +21,6 @@ import (
 	"github.com/gridsentry/gridsentry/postgres"
 	"github.com/gridsentry/gridsentry/postgres/cluster"
 	"github.com/gridsentry/gridsentry/supervision"
-	"github.com/gridsentry/gridsentry/tiles"
 )
 
 // parse parses a command's flags, refusing stray arguments past want.
@@ -165,6 +164,10 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 		return err
 	}
 	db.SetFlagConfig(flagCfg)
+	tileParts, err := newTileParts(cfg, db)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (another gridsentry running? choose one with -addr)", cfg.Addr, err)
@@ -228,13 +231,18 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 	}()
 	defer wg.Wait()
 
-	catalogue := tiles.DefaultCatalogue()
-	tiler := &tiles.Tiler{Catalogue: catalogue, Builders: map[tiles.Kind]tiles.Builder{tiles.Table: db}}
-	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBatchBytes: cfg.MaxBatchBytes, ShutdownTimeout: cfg.ShutdownTimeout,
-		CORSOrigins: cfg.corsOrigins()}, db,
-		readiness{db, index}, log, api.WithAddresses(index, db), api.WithLibraryFiles(db, db),
+	opts := []api.Option{api.WithAddresses(index, db), api.WithLibraryFiles(db, db),
 		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(db), api.WithWorkflow(db), api.WithTaskPolicy(policy),
-		api.WithFlags(db, flagCfg), api.WithAlerts(alerts), api.WithPlans(db), api.WithTiles(catalogue, tiler))
+		api.WithFlags(db, flagCfg), api.WithAlerts(alerts), api.WithPlans(db)}
+	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBatchBytes: cfg.MaxBatchBytes, ShutdownTimeout: cfg.ShutdownTimeout,
+		CORSOrigins: cfg.corsOrigins()}, db, readiness{db, index}, log, append(opts, tileParts.options()...)...)
+	// The coverage loads in the background, the tile cache is seeded, and
+	// both follow the change feed.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tileParts.run(ctx, db, srv, cfg.TileSeedZoom, log)
+	}()
 	url := "http://" + ln.Addr().String() + "/"
 	log.Info("serving", "url", url)
 	fmt.Fprintf(stdout, "gridsentry is serving at %s (Ctrl-C to stop)\n", url)

@@ -35,6 +35,8 @@ type config struct {
 	FlagConfigFile   string        // GRIDSENTRY_FLAG_CONFIG: thresholds of the flag rules (JSON)
 	FlagsFullEvery   time.Duration // GRIDSENTRY_FLAGS_FULL_EVERY: how often every flag is evaluated afresh
 	CORSOrigins      string        // GRIDSENTRY_CORS_ORIGINS: origins allowed to read the tiles from a browser
+	TileCacheMB      int           // GRIDSENTRY_TILE_CACHE_MB: memory for built tiles
+	TileSeedZoom     int           // GRIDSENTRY_TILE_SEED_ZOOM: deepest zoom cached at start; 0: none
 }
 
 // corsOrigins returns the allowed origins of -cors-origins: "*" for any,
@@ -140,6 +142,11 @@ func (c *config) registerHTTP(fs *flag.FlagSet) {
 	fs.StringVar(&c.CORSOrigins, "cors-origins", envOr("GRIDSENTRY_CORS_ORIGINS", "*"),
 		"origins allowed to read /tiles from a browser: * for any, or a comma-separated list such as "+
 			"https://gis.example.org; empty for none (env GRIDSENTRY_CORS_ORIGINS)")
+	fs.IntVar(&c.TileCacheMB, "tile-cache-mb", envInt("GRIDSENTRY_TILE_CACHE_MB", 256),
+		"memory for built vector tiles, in MiB; 0: no cache (env GRIDSENTRY_TILE_CACHE_MB)")
+	fs.IntVar(&c.TileSeedZoom, "tile-seed-zoom", envInt("GRIDSENTRY_TILE_SEED_ZOOM", 12),
+		"cache the style's tiles from zoom 6 to this zoom at start (and coverage again every 10 minutes); "+
+			"0: none (env GRIDSENTRY_TILE_SEED_ZOOM)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("GRIDSENTRY_SHUTDOWN_TIMEOUT", 15*time.Second),
 		"grace period for in-flight requests at shutdown (env GRIDSENTRY_SHUTDOWN_TIMEOUT)")
 }
@@ -170,6 +177,7 @@ func (c *config) logValues() []any {
 		"shutdown_timeout", c.ShutdownTimeout.String(), "db_max_conns", c.DBMaxConns,
 		"first_check_days", c.FirstCheckDays, "change_check_days", c.ChangeCheckDays, "permit_days", c.PermitDays,
 		"cors_origins", c.CORSOrigins, "holidays_file", c.HolidaysFile, "flag_config", c.FlagConfigFile, "flags_full_every", c.FlagsFullEvery.String(),
+		"tile_cache_mb", c.TileCacheMB, "tile_seed_zoom", c.TileSeedZoom,
 	}
 }
 

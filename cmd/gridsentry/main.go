@@ -13,6 +13,7 @@
 //	gridsentry import entities FILE                    load market entities (NDJSON or CSV)
 //	gridsentry link [-all]                             link market entities to the library
 //	gridsentry flags recompute|evaluate                evaluate the flag rules
+//	gridsentry tiles bench                             benchmark the vector tiles
 //	gridsentry export addresses|buildings|all > FILE   write the library in the same formats
 //	gridsentry version                     print the version
 //
@@ -76,6 +77,7 @@ commands:
             entities FILE: load market entities (NDJSON or CSV), linking and pushing them
   link      link unlinked market entities to the library (-all: re-link every one)
   flags     evaluate the flag rules: recompute (all, afresh) or evaluate (the queued changes)
+  tiles     bench: time vector tiles cold and cached, their sizes, and cached throughput over HTTP
   export    addresses|buildings|all: write the library as CSV or GeoJSON (the format import reads)
   version   print the version
 
@@ -110,6 +112,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runLink(ctx, rest, stdout, stderr)
 	case "flags":
 		return runFlags(ctx, rest, stdout, stderr)
+	case "tiles":
+		return runTiles(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
