@@ -17,7 +17,7 @@ type CoverageEntity struct {
 	// a cell's edge may lie in a coarse cell other than its fine cell's
 	// parent.
 	Cells         [MaxH3Res - MinH3Res + 1]h3.Cell
-	GridCode      string  // "" when the entity has no grid
+	GridCode      string // "" when the entity has no grid
 	TownCode      string
 	Industry      string
 	Kind          Kind
@@ -141,7 +141,6 @@ func (ix *CoverageIndex) Len() int {
 	}
 	return n
 }
-
 
 // Replace sets the entities of the buckets listed, or of every bucket
 // when all is set, to entities (which must lie in those buckets; others

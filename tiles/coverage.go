@@ -45,14 +45,14 @@ func CoverageLayers() []Layer {
 	return []Layer{
 		{Name: CoverageHex, Kind: Computed, Geometry: Polygon, MinZoom: 6, MaxZoom: 18, MaxFeatures: 5000, Filtered: true,
 			Description: "supervision coverage by H3 hexagon; the resolution follows the zoom (res 4 at z ≤ 7 to res 11 at z ≥ 16, hexagons at least 20 pixels wide); hexagons without entities are left out; the feature id is the H3 index",
-			Fields: with(Field{"h3", String, "H3 index of the hexagon"}, Field{"resolution", Number, "its H3 resolution"})},
+			Fields:      with(Field{"h3", String, "H3 index of the hexagon"}, Field{"resolution", Number, "its H3 resolution"})},
 		{Name: CoverageGrid, Kind: Computed, Geometry: Polygon, MinZoom: 9, MaxZoom: 18, MaxFeatures: 5000, Filtered: true,
 			Description: "supervision coverage by management grid (choropleth); figures are for the whole grid; the feature id is the grid code",
 			Fields: with(Field{"code", String, "standard code of the grid (15 digits)"}, Field{"name", String, "name"},
 				Field{"village_code", String, "the village's code"}, Field{"town_code", String, "the town's code"})},
 		{Name: CoverageHeat, Kind: Computed, Geometry: Point, MinZoom: 6, MaxZoom: 18, MaxFeatures: 20000, Filtered: true,
 			Description: "weighted points for heatmaps: one at the centre of each H3 cell two resolutions finer than coverage_hex (at most res 11) with entities; weigh by uninspected for the supervision gap",
-			Fields: with(Field{"h3", String, "H3 index of the cell"})},
+			Fields:      with(Field{"h3", String, "H3 index of the cell"})},
 	}
 }
 
