@@ -56,6 +56,20 @@ func TestFlagQuality(t *testing.T) {
 	if kinds < 8 {
 		t.Errorf("ground truth for %d kinds of anomaly, want the 8 the generator injects", kinds)
 	}
+	// The trigger's count of each entity's open flags (entity_open_flags,
+	// which the entities tiles read) agrees with a count made now.
+	var wrong, counted int
+	if err := db.Pool().QueryRow(ctx, `WITH recount AS (
+			SELECT u AS uscc, count(*) AS n
+			FROM flags f, unnest(ARRAY(SELECT DISTINCT x FROM unnest(f.usccs || f.uscc) x WHERE x IS NOT NULL)) u
+			WHERE f.status = 'open' GROUP BY u)
+		SELECT count(*) FILTER (WHERE coalesce(r.n, 0) <> coalesce(c.n, 0)), count(r.uscc)
+		FROM recount r FULL JOIN entity_open_flags c USING (uscc)`).Scan(&wrong, &counted); err != nil {
+		t.Fatal(err)
+	}
+	if wrong != 0 || counted == 0 {
+		t.Errorf("entity_open_flags: %d entities counted wrong of %d with open flags", wrong, counted)
+	}
 }
 
 func ratio(a, b int) float64 {

@@ -1,36 +1,51 @@
 -- One layer of one vector tile. Go fills in the {{…}} parts from the
 -- layer's definition in tiles.go (code, never input); the values are
 -- arguments: $1 z, $2 x, $3 y, $4 the size of a pixel at z in EPSG:3857
--- metres, $5 the layer's feature cap, $6 the layer name.
+-- metres, $5 the layer's feature cap at z, $6 the layer name.
 --
 -- Why it is shaped so:
 -- * The data is stored in EPSG:4326 with GiST indexes. The tile envelope,
 --   with a 64/4096 margin so features just outside still draw across the
 --   edge, is transformed once to 4326 (a mercator rectangle is a lon/lat
---   rectangle) and `geom && search` uses the index; only the candidates
---   are transformed to 3857 (pg_tileserv and Martin filter the same way).
--- * Generalization per zoom happens in 3857, in pixels: lines and polygons
---   are simplified with a tolerance of one pixel (a 256-pixel tile), and
---   polygons smaller than a pixel, lines shorter than one, are dropped
---   before ST_AsMVTGeom, which would reduce them to nothing or a speck.
--- * The cap keeps the most important features ({{rank}}: the largest
---   polygons, the longest lines, the points that matter most) so a dense
---   tile stays small and still shows what matters; the order also makes
---   the bytes, and so the ETag, the same for the same data.
+--   rectangle) and `geom && search` uses the index (pg_tileserv and Martin
+--   filter the same way).
+-- * The cap comes before the costly work. The candidates carry only cheap
+--   columns and a size: a polygon's area in 4326 scaled to mercator square
+--   metres at the tile's latitude (k), a line's mercator length. The cap
+--   keeps the most important (the rank: the largest polygons, the longest
+--   lines, the points that matter most), and only those are transformed to
+--   3857, clipped to the buffered tile, simplified, and given the
+--   attributes that need a look-up (the late ones). A dense tile at its layer's
+--   lowest zoom holds tens of thousands of candidates and keeps a few
+--   thousand.
+-- * Generalization per zoom happens in 3857, in pixels: polygons smaller
+--   than a pixel, lines shorter than one, are dropped (ST_AsMVTGeom would
+--   reduce them to nothing or a speck); lines and polygons are clipped to
+--   the buffered tile first (a town's outline runs far past a z14 tile)
+--   and simplified (Douglas-Peucker, keeping what would collapse: the
+--   size filter decides what goes) with a tolerance of one pixel (a
+--   256-pixel tile); ST_AsMVTGeom then snaps to the tile grid and makes
+--   polygons valid.
+-- * The order also makes the bytes, and so the ETag, the same for the same
+--   data.
 -- * ST_AsMVT returns an empty bytea when no feature is left, which
 --   concatenates with other layers into a valid tile.
 WITH tile AS (
     SELECT ST_TileEnvelope($1, $2, $3) AS env,
+           ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096) AS clip,
            ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326) AS search,
-           $4::float8 AS px
+           $4::float8 AS px,
+           -- Mercator square metres in a square degree at the tile's
+           -- latitude: 111319.49² (a degree of longitude) over cos(lat).
+           12392029030.5 / cos(radians(ST_Y(ST_Transform(ST_Centroid(ST_TileEnvelope($1, $2, $3)), 4326)))) AS k
 ),
 candidates AS (
-    SELECT {{attributes}}, ST_Transform({{geom}}, 3857) AS merc
+    SELECT {{attributes}}, {{geom}} AS g {{measure}}
     FROM tile, {{from}}
     WHERE {{geom}} && tile.search {{where}}
 ),
 kept AS (
-    SELECT c.*, {{generalize}} AS g
+    SELECT c.*
     FROM candidates c, tile
     WHERE {{keep}}
     ORDER BY {{rank}}
@@ -38,8 +53,8 @@ kept AS (
 )
 SELECT ST_AsMVT(mvt.*, $6, 4096, 'geom')
 FROM (
-    SELECT {{names}}, ST_AsMVTGeom(g, tile.env, 4096, 64, true) AS geom
-    FROM kept, tile
+    SELECT {{names}}, ST_AsMVTGeom({{generalize}}, tile.env, 4096, 64, true) AS geom
+    FROM (SELECT k.* {{late}} FROM kept k) kept, tile
     ORDER BY {{rank}}
 ) mvt
 WHERE geom IS NOT NULL

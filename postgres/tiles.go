@@ -26,7 +26,11 @@ type tileSource struct {
 	geom       string
 	where      string            // "AND …", or empty
 	attributes map[string]string // field name → expression
-	rank       string            // the order of points under the cap; lines and polygons go by size
+	// late are the fields computed after the cap, from the kept row k
+	// (expressions with look-ups, which the candidates cut by the cap
+	// would pay for in vain).
+	late map[string]string
+	rank string // the order of points under the cap; lines and polygons go by size
 }
 
 // tileSources are the table layers. Their fields are the catalogue's
@@ -48,19 +52,19 @@ var tileSources = map[string]tileSource{
 		attributes: map[string]string{"code": "d.code", "road_code": "d.road_code", "number": "d.number", "sub_number": "d.sub_number",
 			"label": "r.name || d.number || '号' || CASE WHEN d.sub_number > 0 THEN '之' || d.sub_number ELSE '' END"},
 		rank: "code"},
-	// An entity's open flags are those about it (uscc) and those that
-	// concern it among others (usccs); each side has its index
-	// (flags_uscc_idx, the GIN flags_usccs_idx), hence the two counts'
-	// union rather than an OR.
+	// Under the cap, the blind spots first: never inspected, then the
+	// longest since. An entity's open flags (about it or naming it among
+	// others) are counted by a trigger (entity_open_flags, migration
+	// 00011), looked up for the kept entities only.
 	"entities": {from: "entities e", geom: "e.location",
 		attributes: map[string]string{"uscc": "e.uscc", "status": "e.status", "kind": "e.kind",
-			"industry": "NULLIF(e.industry, '')",
-			"open_flags": `(SELECT count(*)::int FROM (
-				SELECT id FROM flags f WHERE f.uscc = e.uscc AND f.status = 'open'
-				UNION SELECT id FROM flags f WHERE f.usccs @> ARRAY[e.uscc] AND f.status = 'open') o)`,
+			"industry":          "NULLIF(e.industry, '')",
 			"last_inspected_at": "extract(epoch FROM e.last_inspected_at)::bigint"},
-		rank: "open_flags DESC, uscc"},
-	"flags": {from: "flags f", geom: "f.location",
+		late: map[string]string{"open_flags": `coalesce((SELECT n FROM entity_open_flags c WHERE c.uscc = k.uscc), 0)`},
+		rank: "last_inspected_at ASC NULLS FIRST, uscc"},
+	// The current flags: open and confirmed (flags_current_location_idx);
+	// dismissed and resolved ones are history, in the API.
+	"flags": {from: "flags f", geom: "f.location", where: "AND f.status IN ('open', 'confirmed')",
 		attributes: map[string]string{"id": "f.id", "kind": "f.kind", "status": "f.status", "score": "f.score", "title": "f.title"},
 		rank:       "(status = 'open') DESC, score DESC, id"},
 }
@@ -84,31 +88,37 @@ var tileQueries = func() map[string]string {
 
 // query returns the tile query of layer l from s.
 func (s tileSource) query(l tiles.Layer) (string, error) {
-	if len(s.attributes) != len(l.Fields) {
-		return "", fmt.Errorf("%d attributes for %d fields", len(s.attributes), len(l.Fields))
+	if len(s.attributes)+len(s.late) != len(l.Fields) {
+		return "", fmt.Errorf("%d attributes for %d fields", len(s.attributes)+len(s.late), len(l.Fields))
 	}
-	var attrs, names []string
+	var attrs, late, names []string
 	for _, f := range l.Fields {
-		expr, ok := s.attributes[f.Name]
-		if !ok {
+		id := pgx.Identifier{f.Name}.Sanitize()
+		names = append(names, id)
+		if expr, ok := s.attributes[f.Name]; ok {
+			attrs = append(attrs, expr+" AS "+id)
+		} else if expr, ok := s.late[f.Name]; ok {
+			late = append(late, ", "+expr+" AS "+id)
+		} else {
 			return "", fmt.Errorf("no attribute for field %s", f.Name)
 		}
-		id := pgx.Identifier{f.Name}.Sanitize()
-		attrs = append(attrs, expr+" AS "+id)
-		names = append(names, id)
 	}
-	generalize, keep, rank := "merc", "true", s.rank
+	measure, generalize, keep, rank := "", "ST_Transform(g, 3857)", "true", s.rank
 	switch l.Geometry {
 	case tiles.Polygon:
-		generalize, keep, rank = "ST_SimplifyPreserveTopology(merc, tile.px)", "ST_Area(merc) >= tile.px * tile.px", "ST_Area(merc) DESC"
+		measure, keep, rank = ", ST_Area("+s.geom+") * tile.k AS size", "size >= tile.px * tile.px", "size DESC"
+		generalize = "ST_Simplify(ST_ClipByBox2D(ST_Transform(g, 3857), tile.clip), tile.px, true)"
 	case tiles.Line:
-		generalize, keep, rank = "ST_SimplifyPreserveTopology(merc, tile.px)", "ST_Length(merc) >= tile.px", "ST_Length(merc) DESC"
+		measure, keep, rank = ", ST_Length(ST_Transform("+s.geom+", 3857)) AS size", "size >= tile.px", "size DESC"
+		generalize = "ST_Simplify(ST_ClipByBox2D(ST_Transform(g, 3857), tile.clip), tile.px, true)"
 	}
 	if rank == "" {
 		return "", fmt.Errorf("no rank for %s layer", l.Geometry)
 	}
 	return strings.NewReplacer(
 		"{{attributes}}", strings.Join(attrs, ", "),
+		"{{late}}", strings.Join(late, ""),
+		"{{measure}}", measure,
 		"{{names}}", strings.Join(names, ", "),
 		"{{geom}}", s.geom,
 		"{{from}}", s.from,
@@ -129,7 +139,7 @@ func (db *DB) BuildTile(ctx context.Context, t tiles.Tile, layers []tiles.Layer,
 		if !ok {
 			return nil, fmt.Errorf("postgres: %s is not a table layer", l.Name)
 		}
-		batch.Queue(q, int(t.Z), int(t.X), int(t.Y), t.Pixel(), l.MaxFeatures, l.Name)
+		batch.Queue(q, int(t.Z), int(t.X), int(t.Y), t.Pixel(), l.Cap(int(t.Z)), l.Name)
 	}
 	br := db.pool.SendBatch(ctx, &batch)
 	defer br.Close()

@@ -56,9 +56,10 @@ type Layer struct {
 	Geometry    Geometry
 	MinZoom     int
 	MaxZoom     int
-	// MaxFeatures caps the features of the layer in one tile. When more
-	// match, the largest polygons, the longest lines, or the points that
-	// matter most (see each layer's description) are kept.
+	// MaxFeatures caps the features of the layer in one tile from two
+	// zooms past its MinZoom (see Cap). When more match, the largest
+	// polygons, the longest lines, or the points that matter most (see
+	// each layer's description) are kept.
 	MaxFeatures int
 	Fields      []Field
 	// Filtered reports whether the layer takes the query parameters
@@ -74,6 +75,16 @@ func Filtered(layers []Layer) bool {
 		}
 	}
 	return false
+}
+
+// Cap returns the most features of the layer in a tile at zoom z: a
+// quarter of MaxFeatures at MinZoom, half at the next zoom, all of it
+// from two zooms in. A tile at a layer's lowest zoom spans four times
+// the area of one a zoom in, where the densest features crowd most; the
+// rule keeps those tiles small (under 500 KB at city scale) and lets
+// detail grow as the user zooms in.
+func (l Layer) Cap(z int) int {
+	return max(l.MaxFeatures>>max(0, l.MinZoom+2-z), 1)
 }
 
 // Covers reports whether the layer has tiles at zoom z.
@@ -201,17 +212,17 @@ func TableLayers() []Layer {
 				{"road_code", String, "the road's code"}, {"number", Number, "the number"},
 				{"sub_number", Number, "the sub-number (之一 = 1), 0 when none"}}},
 		{Name: "entities", Kind: Table, Geometry: Point, MinZoom: 14, MaxZoom: 18, MaxFeatures: 10000,
-			Description: "linked market entities (市场主体) at their standard address; those with open flags kept first",
+			Description: "linked market entities (市场主体) at their standard address; the blind spots kept first (never inspected, then the longest since)",
 			Fields: []Field{{"uscc", String, "unified social credit code"},
 				{"status", String, "active, cancelled or revoked"},
 				{"kind", String, "enterprise, individual or cooperative"},
 				{"industry", String, "industry section letter (A–T); absent when unknown"},
 				{"open_flags", Number, "open flags that concern the entity"},
 				{"last_inspected_at", Number, "last on-site inspection, Unix seconds (UTC); absent when never inspected"}}},
-		{Name: "flags", Kind: Table, Geometry: Point, MinZoom: 12, MaxZoom: 18, MaxFeatures: 5000,
-			Description: "flags (风险标记) that have a location; the highest scores kept first",
+		{Name: "flags", Kind: Table, Geometry: Point, MinZoom: 14, MaxZoom: 18, MaxFeatures: 5000,
+			Description: "current flags (风险标记: open and confirmed) that have a location; open ones with the highest scores kept first",
 			Fields: []Field{{"id", Number, "flag id"}, {"kind", String, "the rule that raised it"},
-				{"status", String, "open, confirmed, dismissed or resolved"},
+				{"status", String, "open or confirmed"},
 				{"score", Number, "0–100"}, {"title", String, "one line for people"}}},
 	}
 }

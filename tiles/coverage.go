@@ -185,12 +185,12 @@ func (cb *CoverageBuilder) BuildTile(ctx context.Context, t Tile, layers []Layer
 		default:
 			return nil, fmt.Errorf("tiles: %s is not a coverage layer", l.Name)
 		}
-		if len(ml.Features) > l.MaxFeatures {
+		if limit := l.Cap(int(t.Z)); len(ml.Features) > limit {
 			// The cap keeps the areas with the most entities.
 			slices.SortStableFunc(ml.Features, func(a, b *geojson.Feature) int {
 				return b.Properties["entities"].(int) - a.Properties["entities"].(int)
 			})
-			ml.Features = ml.Features[:l.MaxFeatures]
+			ml.Features = ml.Features[:limit]
 		}
 		ml.ProjectToTile(t.Tile)
 		ml.Clip(bufferBound)

@@ -145,10 +145,22 @@ func TestCatalogueLayers(t *testing.T) {
 			t.Errorf("layer %s is not sound: %+v", l.Name, l)
 		}
 	}
-	if got := joinNames(AtZoom(c.Layers(), 12)); got != "towns,villages,grids,roads,flags,coverage_hex,coverage_grid,coverage_heat" {
+	if got := joinNames(AtZoom(c.Layers(), 12)); got != "towns,villages,grids,roads,coverage_hex,coverage_grid,coverage_heat" {
 		t.Errorf("layers at z12: %s", got)
 	}
 	if got := joinNames(AtZoom(c.Layers(), 8)); got != "towns,coverage_hex,coverage_heat" {
 		t.Errorf("layers at z8: %s", got)
+	}
+}
+
+func TestLayerCap(t *testing.T) {
+	l := Layer{MinZoom: 14, MaxFeatures: 10000}
+	for z, want := range map[int]int{14: 2500, 15: 5000, 16: 10000, 18: 10000} {
+		if got := l.Cap(z); got != want {
+			t.Errorf("Cap(%d) = %d, want %d", z, got, want)
+		}
+	}
+	if got := (Layer{MinZoom: 6, MaxFeatures: 2}).Cap(6); got != 1 {
+		t.Errorf("a tiny cap at the lowest zoom: %d, want at least 1", got)
 	}
 }
