@@ -14,7 +14,7 @@ BIN := bin/gridsentry
 # The binary reads GRIDSENTRY_DATA_DIR too, so make and gridsentry agree on the cluster.
 PGDIR := $(or $(GRIDSENTRY_DATA_DIR),var/pg)
 
-.PHONY: deps build run test lint stop clean clean-data bench bench-city bench-addresses bench-entities bench-flags
+.PHONY: deps build run test lint stop clean clean-data bench bench-city bench-addresses bench-entities bench-flags bench-tiles
 
 deps:
 	scripts/install-deps.sh
@@ -39,7 +39,8 @@ test: deps build
 
 # bench runs the pure Go benchmarks, times loading the demo-scale city, and
 # runs the address benchmarks and accuracy on it, then links its entities and
-# measures the flag rules (precision and recall per kind); bench-city times loading the
+# measures the flag rules (precision and recall per kind) and the vector tiles (a
+# fixed list across z8-z16, cold and warm, sizes, cached throughput); bench-city times loading the
 # city scale (1M buildings, 6.7M rooms) and bench-addresses runs the address
 # benchmarks at city scale (index build, throughput, HTTP latency, 2M batch).
 bench: deps build
@@ -51,6 +52,13 @@ bench: deps build
 	scripts/bench-load.sh demo
 	scripts/bench-entities.sh demo
 	scripts/bench-flags.sh demo
+	scripts/bench-tiles.sh demo
+
+# bench-tiles times the vector tiles over the city scale loaded by bench-city
+# and linked by bench-entities.
+bench-tiles: deps build
+	$(BIN) cluster start >/dev/null
+	scripts/bench-tiles.sh city
 
 # bench-flags evaluates the flag rules over the city scale loaded by
 # bench-city and linked by bench-entities, and times check-ins.
