@@ -263,8 +263,10 @@ var (
 var _ postgres.AlertSink = (*api.AlertHub)(nil)
 
 // defaultMemoryLimit is the soft memory limit of serve and dev when
-// GOMEMLIMIT is not set.
-const defaultMemoryLimit = 1400 << 20
+// GOMEMLIMIT is not set: the address index (about 0.8 GB at city scale),
+// the coverage index (64 MB) and the tile cache (-tile-cache-mb, 256 MB by
+// default), with room for the garbage of building them.
+const defaultMemoryLimit = 1700 << 20
 
 // readiness is ready when the database is and the address index is loaded.
 type readiness struct {
