@@ -25,3 +25,4 @@ WHERE e.status = 'active' AND e./*AREA*/ IS NOT NULL
   AND e.location && ST_MakeEnvelope($1, $2, $3, $4, 4326)
   AND /*COND*/ true
 GROUP BY 1
+ORDER BY 1

@@ -1,6 +1,7 @@
 package supervision
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"time"
@@ -181,7 +182,7 @@ func (ix *CoverageIndex) Replace(buckets []h3.Cell, all bool, entities []Coverag
 // interners grow).
 func (ix *CoverageIndex) build(b h3.Cell, es []CoverageEntity) *coverageBucket {
 	finest := MaxH3Res - MinH3Res
-	slices.SortFunc(es, func(a, b CoverageEntity) int { return compareCells(a.Cells[finest], b.Cells[finest]) })
+	slices.SortFunc(es, func(a, b CoverageEntity) int { return cmp.Compare(a.Cells[finest], b.Cells[finest]) })
 	out := &coverageBucket{cell: b, records: make([]coverageRecord, len(es)), bound: cellBound(b)}
 	grids := map[uint32]bool{}
 	for i, e := range es {
@@ -223,16 +224,6 @@ func (ix *CoverageIndex) build(b h3.Cell, es []CoverageEntity) *coverageBucket {
 	pad := hexWidthMetres[BucketRes+1] / metresPerDegree
 	out.bound = out.bound.Pad(pad)
 	return out
-}
-
-func compareCells(a, b h3.Cell) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // coverageQuery is a CoverageFilter resolved against the index.
@@ -328,7 +319,7 @@ func (ix *CoverageIndex) Cells(res int, bound orb.Bound, f CoverageFilter, now t
 			out = append(out, CoverageCell{Cell: h3.Cell(c), CoverageMetrics: *m})
 		}
 	}
-	slices.SortFunc(out, func(a, b CoverageCell) int { return compareCells(a.Cell, b.Cell) })
+	slices.SortFunc(out, func(a, b CoverageCell) int { return cmp.Compare(a.Cell, b.Cell) })
 	return out
 }
 

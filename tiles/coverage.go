@@ -1,6 +1,7 @@
 package tiles
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -78,15 +79,7 @@ type GridShapes struct {
 // Replace sets the grids.
 func (g *GridShapes) Replace(shapes []GridShape) {
 	shapes = slices.Clone(shapes)
-	slices.SortFunc(shapes, func(a, b GridShape) int {
-		switch {
-		case a.Code < b.Code:
-			return -1
-		case a.Code > b.Code:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(shapes, func(a, b GridShape) int { return cmp.Compare(a.Code, b.Code) })
 	byCode := make(map[string]int, len(shapes))
 	for i, s := range shapes {
 		byCode[s.Code] = i
