@@ -50,7 +50,9 @@ func TestCoverageTilesFollowOneEntity(t *testing.T) {
 	hex, _ := catalogue.Lookup(tiles.CoverageHex)
 	builder := cov.Builder()
 	f := supervision.CoverageFilter{At: time.Now().Truncate(time.Minute)}
-	key := func(t tiles.Tile) tiles.CacheKey { return tiles.CacheKey{Layers: tiles.CoverageHex, Filter: f.Key(), Tile: t} }
+	key := func(t tiles.Tile) tiles.CacheKey {
+		return tiles.CacheKey{Layers: tiles.CoverageHex, Filter: f.Key(), Tile: t}
+	}
 	type built struct {
 		tile tiles.Tile
 		blob []byte
