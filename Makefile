@@ -14,13 +14,21 @@ BIN := bin/gridsentry
 # The binary reads GRIDSENTRY_DATA_DIR too, so make and gridsentry agree on the cluster.
 PGDIR := $(or $(GRIDSENTRY_DATA_DIR),var/pg)
 
-.PHONY: deps build run test lint stop clean clean-data bench bench-city bench-addresses bench-entities bench-flags bench-tiles
+.PHONY: deps web build run test lint stop clean clean-data bench bench-city bench-addresses bench-entities bench-flags bench-tiles
 
 deps:
 	scripts/install-deps.sh
 	$(GO) mod download
+	@# npm ci only when the lock changed since the last install.
+	@if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+		cd web && npm ci --no-audit --no-fund; fi
 
-build:
+# web builds the console (TypeScript, MapLibre) into web/dist, which the
+# binary embeds: go build, go vet and go test need it.
+web:
+	cd web && npm run --silent build
+
+build: web
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/gridsentry
 
 run: deps build
@@ -35,7 +43,9 @@ test: deps build
 	trap 'if [ -n "$$started" ]; then $(BIN) cluster stop; fi' EXIT; \
 	url=$$($(BIN) cluster start); \
 	echo "make test: PostgreSQL at $$url"; \
-	GRIDSENTRY_TEST_DATABASE_URL=$$url GRIDSENTRY_REQUIRE_DB=1 $(GO) test -count=1 ./...
+	GRIDSENTRY_TEST_DATABASE_URL=$$url GRIDSENTRY_REQUIRE_DB=1 $(GO) test -count=1 ./...; \
+	cd web && npm run --silent typecheck && npm test --silent; \
+	cd .. && scripts/e2e.sh
 
 # bench runs the pure Go benchmarks, times loading the demo-scale city, and
 # runs the address benchmarks and accuracy on it, then links its entities and
@@ -79,7 +89,7 @@ bench-entities: deps build
 	$(BIN) cluster start >/dev/null
 	scripts/bench-entities.sh city
 
-lint:
+lint: web
 	@files=$$(git ls-files -co --exclude-standard '*.go' 2>/dev/null || find . -name '*.go' -not -path './var/*' -not -path './bin/*'); \
 	unformatted=$$($(GOFMT) -l $$files); \
 	if [ -n "$$unformatted" ]; then echo "gofmt -l: run gofmt -w on:"; echo "$$unformatted"; exit 1; fi

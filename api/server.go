@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -75,6 +76,7 @@ type Server struct {
 	flags    flagger       // flags.go
 	plans    PlanStore     // plans.go
 	tiles    tileServer    // tiles.go
+	console  fs.FS         // console.go
 }
 
 // IndexSource gives the current in-memory address index (nil until loaded).
@@ -164,6 +166,7 @@ func (s *Server) routes() {
 	s.flagRoutes(r)
 	s.planRoutes(r)
 	s.tileRoutes(r)
+	s.consoleRoutes(r)
 
 	r.NotFoundHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return derrors.New(derrors.NotFound, "no route for %s %s", r.Method, r.URL.Path)

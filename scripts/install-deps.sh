@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install-deps.sh installs what gridsentry needs from the system's packages: a
-# PostgreSQL server and PostGIS 3 for it, and GDAL's ogrinfo (gdal-bin), which
-# the tile tests read vector tiles with. It is idempotent, and quick (no
+# PostgreSQL server and PostGIS 3 for it, GDAL's ogrinfo (gdal-bin), which
+# the tile tests read vector tiles with, Node.js and npm, which build the
+# console, and Chromium with a CJK font, which its end-to-end tests drive. It is idempotent, and quick (no
 # apt-get update) when all are there. As root on Debian or Ubuntu it installs
 # what is missing; otherwise it says what to install and exits 1.
 #
@@ -54,20 +55,33 @@ if [ -n "${GRIDSENTRY_PG_BINDIR:-}" ] && ! has_server "$GRIDSENTRY_PG_BINDIR"; t
 	exit 1
 fi
 
-# gdal is what the tile tests need of GDAL, added to the packages below.
-gdal=
-if ! command -v ogrinfo >/dev/null 2>&1; then gdal=gdal-bin; fi
+# extra are the other packages the build and the tests need, added to the
+# packages below: GDAL's ogrinfo (the tile tests read tiles with it),
+# Node.js and npm (the console is built with them), Chromium and a CJK font
+# (the console's end-to-end tests drive Debian's Chromium and check that
+# Chinese renders). gdal keeps its name: the messages below say what is
+# missing.
+extra=
+need() { # need PACKAGE WHAT: PACKAGE is missing
+	extra="${extra:+$extra }$1"
+	extra_what="${extra_what:+$extra_what, }$2"
+}
+if ! command -v ogrinfo >/dev/null 2>&1; then need gdal-bin "GDAL's ogrinfo"; fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then need "nodejs npm" "Node.js and npm"; fi
+if [ ! -x /usr/bin/chromium ]; then need chromium "Chromium"; fi
+if ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then need fonts-noto-cjk "a CJK font (Noto Sans CJK)"; fi
+gdal=$extra
 
 bindir=$(server_bindir)
 if [ -n "$bindir" ]; then
 	version=$(major_version "$bindir")
 	if has_postgis "$bindir" "$version"; then
 		if [ -z "$gdal" ]; then
-			say "PostgreSQL $version with PostGIS in $bindir, and ogrinfo: nothing to install"
+			say "PostgreSQL $version with PostGIS in $bindir, ogrinfo, Node.js, Chromium and a CJK font: nothing to install"
 			exit 0
 		fi
 		packages=
-		missing="GDAL's ogrinfo"
+		missing="$extra_what"
 	else
 		packages="postgresql-$version-postgis-3"
 		missing="PostGIS 3 for PostgreSQL $version"
@@ -77,7 +91,7 @@ else
 	packages="postgresql postgresql-${version:-<version>}-postgis-3"
 	missing="the PostgreSQL server and PostGIS 3"
 fi
-if [ -n "$gdal" ] && [ "$missing" != "GDAL's ogrinfo" ]; then missing="$missing, and GDAL's ogrinfo"; fi
+if [ -n "$gdal" ] && [ "$missing" != "$extra_what" ]; then missing="$missing, and $extra_what"; fi
 packages="${packages:+$packages }$gdal"
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

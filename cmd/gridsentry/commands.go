@@ -19,6 +19,7 @@ import (
 	"github.com/gridsentry/gridsentry/demo"
 	"github.com/gridsentry/gridsentry/derrors"
 	"github.com/gridsentry/gridsentry/postgres"
+	"github.com/gridsentry/gridsentry/web"
 	"github.com/gridsentry/gridsentry/postgres/cluster"
 	"github.com/gridsentry/gridsentry/supervision"
 )
@@ -233,7 +234,7 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 
 	opts := []api.Option{api.WithAddresses(index, db), api.WithLibraryFiles(db, db),
 		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(db), api.WithWorkflow(db), api.WithTaskPolicy(policy),
-		api.WithFlags(db, flagCfg), api.WithAlerts(alerts), api.WithPlans(db)}
+		api.WithFlags(db, flagCfg), api.WithAlerts(alerts), api.WithPlans(db), api.WithConsole(web.Files())}
 	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBatchBytes: cfg.MaxBatchBytes, ShutdownTimeout: cfg.ShutdownTimeout,
 		CORSOrigins: cfg.corsOrigins()}, db, readiness{db, index}, log, append(opts, tileParts.options()...)...)
 	// The coverage loads in the background, the tile cache is seeded, and
