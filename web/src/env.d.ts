@@ -1,0 +1,2 @@
+// Side-effect imports that esbuild bundles.
+declare module "*.css";

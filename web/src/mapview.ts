@@ -1,0 +1,101 @@
+// The main map: the server's style with the console's additions, and the
+// few operations the screens need.
+
+import * as maplibregl from "maplibre-gl";
+import type { Map as MLMap, StyleSpecification, GeoJSONSource, VectorTileSource } from "maplibre-gl";
+import { coverageTileURL, type CoverageFilter } from "./coverage";
+import { cssFamilies, FONT_FAMILIES } from "./glyphs";
+import { FOCUS_SOURCE, prepareStyle, TOWN_LABELS_SOURCE } from "./style";
+import type { Client } from "./api";
+
+export interface FocusFeature {
+  type: "Feature";
+  geometry: { type: string; coordinates: unknown };
+  properties: { role: "main" | "candidate" | "other"; label?: string };
+}
+
+declare global {
+  interface Window {
+    /** __gridsentryMap is the main map, for end-to-end tests. */
+    __gridsentryMap?: MLMap;
+  }
+}
+
+export class MapView {
+  private constructor(
+    readonly map: MLMap,
+    readonly serverStyle: StyleSpecification,
+    private readonly coverageTemplate: string,
+  ) {}
+
+  /** create loads /tiles/style.json and makes the map in container. */
+  static async create(api: Client, container: HTMLElement): Promise<MapView> {
+    const server = await api.get<StyleSpecification>("/tiles/style.json");
+    const style = prepareStyle(server);
+    const cov = style.sources["coverage"] as VectorTileSource | undefined;
+    const template = (cov as unknown as { tiles?: string[] })?.tiles?.[0] ?? "";
+    const map = new maplibregl.Map({
+      container,
+      style,
+      localIdeographFontFamily: cssFamilies(FONT_FAMILIES),
+      attributionControl: false,
+      maxPitch: 0,
+      dragRotate: false,
+      hash: false,
+    });
+    map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+    map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+    map.keyboard.enable();
+    window.__gridsentryMap = map;
+    const view = new MapView(map, server, template);
+    await new Promise<void>((resolve) => (map.loaded() ? resolve() : map.once("load", () => resolve())));
+    return view;
+  }
+
+  /** setCoverageFilter puts the filter on the coverage source's tile URL. */
+  setCoverageFilter(f: CoverageFilter): void {
+    if (!this.coverageTemplate) return;
+    const src = this.map.getSource<VectorTileSource>("coverage");
+    src?.setTiles([coverageTileURL(this.coverageTemplate, f)]);
+  }
+
+  setVisible(layer: string, on: boolean): void {
+    if (this.map.getLayer(layer)) this.map.setLayoutProperty(layer, "visibility", on ? "visible" : "none");
+  }
+
+  isVisible(layer: string): boolean {
+    return this.map.getLayer(layer) ? this.map.getLayoutProperty(layer, "visibility") !== "none" : false;
+  }
+
+  /** select outlines one hexagon (by h3) or grid (by code); null clears. */
+  select(sel: { h3: string } | { code: string } | null): void {
+    const h3 = sel && "h3" in sel ? sel.h3 : "";
+    const code = sel && "code" in sel ? sel.code : "";
+    this.map.setFilter("selection-line", ["==", ["get", "h3"], h3]);
+    this.map.setFilter("selection-grid-line", ["==", ["get", "code"], code]);
+  }
+
+  /** setFocus shows points and outlines a screen is about; [] clears. */
+  setFocus(features: FocusFeature[]): void {
+    this.map.getSource<GeoJSONSource>(FOCUS_SOURCE)?.setData({ type: "FeatureCollection", features: features as never });
+  }
+
+  setTownLabels(points: { name: string; at: [number, number] }[]): void {
+    this.map.getSource<GeoJSONSource>(TOWN_LABELS_SOURCE)?.setData({
+      type: "FeatureCollection",
+      features: points.map((p) => ({ type: "Feature", geometry: { type: "Point", coordinates: p.at }, properties: { name: p.name } })),
+    });
+  }
+
+  flyTo(at: [number, number], zoom = 16): void {
+    this.map.flyTo({ center: at, zoom: Math.max(zoom, this.map.getZoom()), essential: true });
+  }
+
+  fitBounds(b: [number, number, number, number]): void {
+    this.map.fitBounds(b, { padding: 40, maxZoom: 17 });
+  }
+
+  resize(): void {
+    this.map.resize();
+  }
+}
