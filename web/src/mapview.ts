@@ -5,7 +5,7 @@ import * as maplibregl from "maplibre-gl";
 import type { Map as MLMap, StyleSpecification, GeoJSONSource, VectorTileSource } from "maplibre-gl";
 import { coverageTileURL, type CoverageFilter } from "./coverage";
 import { cssFamilies, FONT_FAMILIES } from "./glyphs";
-import { FOCUS_SOURCE, prepareStyle, TOWN_LABELS_SOURCE } from "./style";
+import { FOCUS_SOURCE, GRID_HIT, prepareStyle, TOWN_LABELS_SOURCE } from "./style";
 import type { Client } from "./api";
 
 export interface FocusFeature {
@@ -60,7 +60,9 @@ export class MapView {
   }
 
   setVisible(layer: string, on: boolean): void {
-    if (this.map.getLayer(layer)) this.map.setLayoutProperty(layer, "visibility", on ? "visible" : "none");
+    // The grids' hit layer and selection go with their outlines.
+    const ids = layer === "coverage-grid-line" ? [layer, GRID_HIT, "selection-grid-line"] : [layer];
+    for (const id of ids) if (this.map.getLayer(id)) this.map.setLayoutProperty(id, "visibility", on ? "visible" : "none");
   }
 
   isVisible(layer: string): boolean {

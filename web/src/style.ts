@@ -9,7 +9,7 @@ import { GLYPHS_URL } from "./glyphs";
 export const TOGGLES: ReadonlyArray<{ id: string; label: string; on: boolean }> = [
   { id: "coverage-hex-fill", label: "覆盖六边形", on: true },
   { id: "coverage-grid-line", label: "网格覆盖", on: false },
-  { id: "coverage-heat", label: "未检查热力图", on: true },
+  { id: "coverage-heat", label: "未检查热力图", on: false },
   { id: "buildings-fill", label: "建筑", on: true },
   { id: "entities-circle", label: "市场主体", on: true },
   { id: "flags-circle", label: "预警", on: true },
@@ -121,8 +121,10 @@ export function prepareStyle(server: StyleSpecification): StyleSpecification {
   const have = new Set(style.layers.map((l) => l.id));
   for (const l of additions) if (!have.has(l.id)) style.layers.push(structuredClone(l));
   for (const t of TOGGLES) {
-    const l = style.layers.find((x) => x.id === t.id);
-    if (l && l.type !== "background") l.layout = { ...(l.layout ?? {}), visibility: t.on ? "visible" : "none" } as never;
+    const ids = t.id === "coverage-grid-line" ? [t.id, GRID_HIT, "selection-grid-line"] : [t.id];
+    for (const l of style.layers) {
+      if (ids.includes(l.id) && l.type !== "background") l.layout = { ...(l.layout ?? {}), visibility: t.on ? "visible" : "none" } as never;
+    }
   }
   return style;
 }

@@ -11,6 +11,7 @@ import { roundGeometry, labelPoint } from "../geojson";
 import { INDUSTRIES, industryName } from "../industries";
 import { DEFAULT_STOPS, gradientCSS, legendClasses, rampStops } from "../legend";
 import type { MapView } from "../mapview";
+import { FLAG_KINDS, nameOf } from "../names";
 import { routeHash } from "../router";
 import { GRID_HIT, TOGGLES, coverageRamp } from "../style";
 
@@ -22,11 +23,6 @@ const FIGURES: [string, string][] = [
   ["overdue_tasks", "逾期任务"],
   ["open_flags", "待处理预警"],
 ];
-
-const FLAG_KIND: Record<string, string> = {
-  not_found: "查无此户",
-  address_unverified: "地址未核实",
-};
 
 export function renderCoverage(app: App): Cleanup {
   app.layout("map");
@@ -92,7 +88,7 @@ export function renderCoverage(app: App): Cleanup {
   const onClick = (e: MapMouseEvent): void => {
     if (!map) return;
     const m = map.map;
-    const layers = [GRID_HIT, "coverage-hex-fill", "entities-circle", "flags-circle"].filter((id) => map!.isVisible(id) || id === GRID_HIT && map!.isVisible("coverage-grid-line"));
+    const layers = [GRID_HIT, "coverage-hex-fill", "entities-circle", "flags-circle"].filter((id) => map!.isVisible(id));
     const feats = m.queryRenderedFeatures(e.point, { layers });
     const ent = feats.find((f) => f.layer.id === "entities-circle");
     if (ent && typeof ent.properties["uscc"] === "string") {
@@ -180,7 +176,7 @@ export function renderCoverage(app: App): Cleanup {
               } },
               h("span", { class: "score" }, f.score),
               f.evidence?.entity?.name ?? f.uscc ?? "",
-              h("br"), h("span", { class: "small" }, `${FLAG_KIND[f.kind] ?? f.kind} · ${f.title} · ${ago(f.raised_at)}`))))));
+              h("br"), h("span", { class: "small" }, `${nameOf(FLAG_KINDS, f.kind)} · ${f.title} · ${ago(f.raised_at)}`))))));
       })
       .catch((err: unknown) => replace(flagsBox, h("h3", {}, "待处理预警"), errorBox(err)));
   }
