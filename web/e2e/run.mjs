@@ -127,6 +127,58 @@ await step("an open flag focuses the map", async () => {
   await page.screenshot({ path: join(shots, "flag.png") });
 });
 
+await step("an address check shows the result on the map", async () => {
+  await page.goto(`${base}/#/address`);
+  await idle();
+  // Take an address the library has, from its own search.
+  const res = await page.request.get(`${base}/v1/entities?link_status=matched&limit=1`);
+  const entity = (await res.json()).items[0];
+  // The type-ahead answers for a road's name.
+  const road = /[\u4e00-\u9fff]+?(?:大道|路|街|巷)/.exec(entity.address_text.replace(/^东莞市[^镇街]*?(镇|街道)/, ""))?.[0] ?? entity.address_text;
+  await page.fill("#addr-q", "");
+  await page.type("#addr-q", road, { delay: 30 });
+  await page.waitForSelector("#addr-suggest li", { timeout: 10000 });
+  await page.fill("#addr-q", entity.address_text);
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#addr-standard", { timeout: 15000 });
+  await page.waitForSelector("#addr-entities li", { timeout: 15000 });
+  await page.waitForFunction(() => window.__gridsentryMap.getZoom() > 15, null, { timeout: 15000 });
+  await idle();
+  if ((await rendered(["focus-circle"])) === 0) throw new Error("the standard address is not on the map");
+  await page.screenshot({ path: join(shots, "address.png") });
+});
+
+let flagged;
+await step("an entity page opens", async () => {
+  const res = await page.request.get(`${base}/v1/flags?status=open&limit=20`);
+  flagged = (await res.json()).items.find((f) => f.uscc && f.location);
+  if (!flagged) throw new Error("no open flag about an entity in the demo city");
+  await page.goto(`${base}/#/entity/${flagged.uscc}`);
+  await page.waitForSelector("#entity-name", { timeout: 15000 });
+  await page.waitForSelector(`#entity-flags li[data-flag='${flagged.id}'] form`, { timeout: 5000 });
+  await page.waitForFunction(() => window.__gridsentryMap.getZoom() > 15, null, { timeout: 15000 });
+  await idle();
+  if ((await rendered(["focus-circle"])) === 0) throw new Error("the entity is not on the map");
+  await page.screenshot({ path: join(shots, "entity.png") });
+});
+
+await step("a flag is reviewed", async () => {
+  const li = `#entity-flags li[data-flag='${flagged.id}']`;
+  await page.fill(`#rv-who-${flagged.id}`, "端到端测试");
+  await page.fill(`#rv-why-${flagged.id}`, "现场核实属实");
+  await page.click(`${li} button[data-decision='confirm']`);
+  // The page reloads the entity; the confirmed flag offers to reopen it.
+  await page.waitForSelector(`${li} button[data-decision='reopen']`, { timeout: 15000 });
+  const res = await page.request.get(`${base}/v1/flags/${flagged.id}`);
+  const status = (await res.json()).status;
+  if (status !== "confirmed") throw new Error(`flag ${flagged.id} is ${status}`);
+  // Put it back as it was for the next run.
+  await page.fill(`#rv-why-${flagged.id}`, "端到端测试复原");
+  await page.click(`${li} button[data-decision='reopen']`);
+  await page.waitForSelector(`${li} button[data-decision='confirm']`, { timeout: 15000 });
+});
+
 await step("layers catalogue with TileJSON and preview", async () => {
   await page.goto(`${base}/#/layers`);
   await page.waitForSelector(".card[data-layer='buildings']", { timeout: 10000 });

@@ -9,6 +9,8 @@ import { cssFamilies, FONT_FAMILIES, GLYPH_BUFFER, GLYPH_SIZE, registerGlyphProt
 import { parseRoute } from "./router";
 import { renderCoverage } from "./views/coverage";
 import { renderLayers } from "./views/layers";
+import { renderAddress } from "./views/address";
+import { renderEntity } from "./views/entity";
 
 declare const __WORKER_FILE__: string;
 
@@ -44,9 +46,10 @@ function route(): void {
       cleanup = renderLayers(app, r.layer);
       break;
     case "address":
+      cleanup = renderAddress(app, r.q);
+      break;
     case "entity":
-      app.layout("map");
-      app.side.replaceChildren(Object.assign(document.createElement("p"), { textContent: "此页面尚在建设中。" }));
+      cleanup = renderEntity(app, r.uscc);
       break;
   }
 }

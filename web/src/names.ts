@@ -45,3 +45,42 @@ export function nameOf(table: Record<string, string>, code: string | null | unde
   if (!code) return "—";
   return table[code] ?? code;
 }
+
+export const ADDRESS_ISSUES: Record<string, string> = {
+  room_not_found: "户室不存在",
+  number_not_found: "门牌号不存在",
+  building_not_found: "楼栋不存在",
+  road_not_found: "道路不存在",
+  number_missing: "缺少门牌号",
+  room_not_given: "未写户室",
+  unit_missing: "缺少单元",
+  building_missing: "缺少楼栋",
+  road_corrected: "道路名已更正",
+  place_corrected: "地点名已更正",
+  town_corrected: "镇街已更正",
+  town_mismatch: "镇街不符",
+  village_mismatch: "村（社区）不符",
+  building_demolished: "楼栋已拆除",
+  building_slated: "楼栋拟拆除",
+  multiple_towns: "涉及多个镇街",
+  empty: "地址为空",
+  too_long: "地址过长",
+  no_address: "无地址",
+};
+
+export const TASK_KIND: Record<string, string> = { permit: "许可核查", first_check: "首次核查", change_check: "变更核查", check: "日常检查" };
+export const TASK_STATUS: Record<string, string> = {
+  pushed: "已推送", received: "已接收", feedback: "已反馈", done: "已完成", returned: "已退回", overdue: "已逾期",
+};
+export const INSPECTION_OUTCOME: Record<string, string> = {
+  operating: "正常经营", not_found: "查无此户", moved: "已迁址", closed: "已停业",
+};
+export const LEAD_STATUS: Record<string, string> = { assigned: "已分派", coordination: "协调中", accepted: "已受理", closed: "已办结" };
+export const REVIEW_DECISION: Record<string, string> = { confirm: "确认", dismiss: "排除", reopen: "重新打开" };
+
+/** reviewDecisions gives the reviews a flag in a status can take. */
+export function reviewDecisions(status: string): ("confirm" | "dismiss" | "reopen")[] {
+  if (status === "open") return ["confirm", "dismiss"];
+  if (status === "confirmed" || status === "dismissed") return ["reopen"];
+  return [];
+}
