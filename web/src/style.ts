@@ -103,6 +103,8 @@ const additions: LayerSpecification[] = [
       "text-offset": [0, 1.2],
       "text-anchor": "top",
       "text-optional": true,
+      // The main point's label wins a collision with the others'.
+      "symbol-sort-key": ["match", ["get", "role"], "main", 0, 1],
     },
     paint: { "text-color": "#1f3a93", "text-halo-color": "#ffffff", "text-halo-width": 1.5 },
   },

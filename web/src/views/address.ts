@@ -33,6 +33,9 @@ export function renderAddress(app: App, initial?: string): Cleanup {
   let validateAbort = new AbortController();
 
   const closeList = (): void => {
+    // A search still on its way must not open the list again.
+    clearTimeout(timer);
+    searchAbort.abort();
     list.hidden = true;
     input.setAttribute("aria-expanded", "false");
     input.removeAttribute("aria-activedescendant");
