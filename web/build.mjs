@@ -17,7 +17,10 @@ function hash(bytes) {
   return createHash("sha256").update(bytes).digest("hex").slice(0, 10);
 }
 
-await rm(dist, { recursive: true, force: true });
+// dist/.gitkeep stays: the Go package embeds dist/ and must compile before
+// the first build.
+await rm(assets, { recursive: true, force: true });
+await rm(join(dist, "index.html"), { force: true });
 await mkdir(assets, { recursive: true });
 
 const workerSrc = join(here, "node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs");

@@ -44,6 +44,7 @@ export function renderCoverage(app: App): Cleanup {
     app.filter = f;
     map?.setCoverageFilter(f);
     clearDetail();
+    loadFlags();
   };
   const form = h("form", { class: "filters", "aria-label": "覆盖筛选",
     onsubmit: (e: Event) => { e.preventDefault(); apply(); } },
@@ -85,6 +86,7 @@ export function renderCoverage(app: App): Cleanup {
 
   let disposed = false;
   let abort = new AbortController();
+  let flagsAbort = new AbortController();
   const onClick = (e: MapMouseEvent): void => {
     if (!map) return;
     const m = map.map;
@@ -162,8 +164,10 @@ export function renderCoverage(app: App): Cleanup {
 
   loadFlags();
   function loadFlags(): void {
+    flagsAbort.abort();
+    flagsAbort = new AbortController();
     replace(flagsBox, h("h3", {}, "待处理预警"), h("p", { class: "small" }, "加载中…"));
-    app.api.get<Page<Flag>>("/v1/flags", { status: "open", limit: 50, town: app.filter.town })
+    app.api.get<Page<Flag>>("/v1/flags", { status: "open", limit: 50, town: app.filter.town }, flagsAbort.signal)
       .then((page) => {
         replace(flagsBox,
           h("h3", {}, `待处理预警（${page.items.length}${page.next ? "+" : ""}）`),
@@ -178,12 +182,15 @@ export function renderCoverage(app: App): Cleanup {
               f.evidence?.entity?.name ?? f.uscc ?? "",
               h("br"), h("span", { class: "small" }, `${nameOf(FLAG_KINDS, f.kind)} · ${f.title} · ${ago(f.raised_at)}`))))));
       })
-      .catch((err: unknown) => replace(flagsBox, h("h3", {}, "待处理预警"), errorBox(err)));
+      .catch((err: unknown) => {
+        if (!(err instanceof DOMException && err.name === "AbortError")) replace(flagsBox, h("h3", {}, "待处理预警"), errorBox(err));
+      });
   }
 
   return () => {
     disposed = true;
     abort.abort();
+    flagsAbort.abort();
     map?.map.off("click", onClick);
     map?.select(null);
   };
