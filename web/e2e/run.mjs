@@ -6,7 +6,7 @@
 // Any console error, page error, failed request or HTTP error answer fails
 // the run. Screenshots go to e2e/screenshots/.
 import { chromium } from "playwright-core";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -17,6 +17,7 @@ if (!base) {
 }
 const shots = join(dirname(fileURLToPath(import.meta.url)), "screenshots");
 await mkdir(shots, { recursive: true });
+for (const f of await readdir(shots)) if (f.startsWith("fail-")) await rm(join(shots, f)); // an earlier run's
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
