@@ -20,8 +20,7 @@ server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$log"' EXIT
 
 # Ready: the address index loaded (/readyz), then the demo entities linked
-# and the coverage reloaded (the entities of the city show in /v1/entities
-# with a location).
+# (they show in /v1/entities as matched) and their flags evaluated.
 deadline=$((SECONDS + 300))
 until curl -sf "$url/readyz" >/dev/null 2>&1; do
 	if ! kill -0 "$server" 2>/dev/null; then say "the server stopped:"; cat "$log" >&2; exit 1; fi
@@ -30,6 +29,11 @@ until curl -sf "$url/readyz" >/dev/null 2>&1; do
 done
 until curl -sf "$url/v1/entities?link_status=matched&limit=1" | grep -q '"uscc"'; do
 	if ((SECONDS > deadline)); then say "the demo city was not linked in 300 s:"; tail -n 50 "$log" >&2; exit 1; fi
+	sleep 2
+done
+# The flag evaluator's first full run follows the linking.
+until curl -sf "$url/v1/flags?status=open&limit=1" | grep -q '"id"'; do
+	if ((SECONDS > deadline)); then say "no open flags in 300 s:"; tail -n 50 "$log" >&2; exit 1; fi
 	sleep 2
 done
 say "server ready at $url"
