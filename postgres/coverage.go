@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/uber/h3-go/v4"
 
@@ -118,7 +119,21 @@ func (db *DB) LoadCoverage(ctx context.Context, buckets []h3.Cell, all bool) ([]
 		}
 		sql, args = coverageLoadQueries.buckets, []any{ids}
 	}
-	rows, err := db.pool.Query(ctx, sql, args...)
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, translate(err, "load coverage")
+	}
+	defer tx.Rollback(ctx)
+	if all {
+		// The whole city is a bulk read: hash joins, never a nested loop.
+		// Just after the city is linked, the statistics still say no
+		// entity has a cell, and the planner, expecting one row, would
+		// loop over the tasks and flags for each of the 2 million.
+		if _, err := tx.Exec(ctx, "SET LOCAL enable_nestloop = off"); err != nil {
+			return nil, translate(err, "load coverage")
+		}
+	}
+	rows, err := tx.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, translate(err, "load coverage")
 	}
