@@ -1,6 +1,9 @@
 package api_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -26,7 +29,7 @@ func TestConsoleFiles(t *testing.T) {
 		code              int
 	}{
 		{"/", "网格哨兵", "no-cache", 200},
-		{"/assets/app.js", "console.log", "immutable", 200},
+		{"/assets/app.js", "console.log", "max-age=31536000", 200},
 		{"/assets/nope.js", `"code":"not_found"`, "", 404},
 		{"/assets/../index.html", "", "", 404},
 		{"/healthz", "", "", 200},
@@ -37,5 +40,17 @@ func TestConsoleFiles(t *testing.T) {
 			t.Errorf("%s: %d %q, Cache-Control %q; want %d with %q, %q", tc.path, resp.StatusCode, body,
 				resp.Header.Get("Cache-Control"), tc.code, tc.want, tc.cache)
 		}
+	}
+	// gzip when asked, the same bytes once unpacked.
+	resp, body := getTile(t, ts.URL+"/assets/app.js", map[string]string{"Accept-Encoding": "gzip"})
+	if resp.Header.Get("Content-Encoding") != "gzip" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
+		t.Fatalf("gzip asked: %v", resp.Header)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, _ := io.ReadAll(zr); string(plain) != "console.log(1)" {
+		t.Errorf("unpacked %q", plain)
 	}
 }
