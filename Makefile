@@ -19,16 +19,16 @@ PGDIR := $(or $(GRIDSENTRY_DATA_DIR),var/pg)
 deps:
 	scripts/install-deps.sh
 	$(GO) mod download
-	@# npm ci only when the lock changed since the last install.
-	@if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
-		cd web && npm ci --no-audit --no-fund; fi
 
 # web builds the console (TypeScript, MapLibre) into web/dist, which the
-# binary embeds: go build, go vet and go test need it.
+# binary embeds: go build, go vet and go test need it. npm ci runs only when
+# the lock changed since the last install.
 web:
+	@if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+		cd web && npm ci --no-audit --no-fund; fi
 	cd web && npm run --silent build
 
-build: web
+build: deps web
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/gridsentry
 
 run: deps build
@@ -89,7 +89,7 @@ bench-entities: deps build
 	$(BIN) cluster start >/dev/null
 	scripts/bench-entities.sh city
 
-lint: web
+lint: deps web
 	@files=$$(git ls-files -co --exclude-standard '*.go' 2>/dev/null || find . -name '*.go' -not -path './var/*' -not -path './bin/*'); \
 	unformatted=$$($(GOFMT) -l $$files); \
 	if [ -n "$$unformatted" ]; then echo "gofmt -l: run gofmt -w on:"; echo "$$unformatted"; exit 1; fi
