@@ -19,9 +19,9 @@ import (
 	"github.com/gridsentry/gridsentry/demo"
 	"github.com/gridsentry/gridsentry/derrors"
 	"github.com/gridsentry/gridsentry/postgres"
-	"github.com/gridsentry/gridsentry/web"
 	"github.com/gridsentry/gridsentry/postgres/cluster"
 	"github.com/gridsentry/gridsentry/supervision"
+	"github.com/gridsentry/gridsentry/web"
 )
 
 // parse parses a command's flags, refusing stray arguments past want.
