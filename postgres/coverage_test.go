@@ -9,6 +9,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/uber/h3-go/v4"
 
+	"github.com/gridsentry/gridsentry/postgres"
 	"github.com/gridsentry/gridsentry/supervision"
 )
 
@@ -85,15 +86,7 @@ func TestCoverage(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := metricsOf(cells, h3.Cell(cell))
-	if _, err := db.Pool().Exec(ctx, `INSERT INTO tasks (uscc, kind, assignee, status, pushed_at, due_at)
-		VALUES ($1, 'check', 'grid', 'pushed', $2::timestamptz - interval '30 days', $2::timestamptz - interval '1 day')`, uscc, until); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Pool().Exec(ctx, `INSERT INTO flags (kind, subject, uscc, usccs, score, title, evidence, fingerprint,
-			status, raised_at, opened_at, updated_at)
-		VALUES ('blind_spot', 'entity:' || $1, $1, ARRAY[$1], 50, 't', '{}', 'x', 'open', now(), now(), now())`, uscc); err != nil {
-		t.Fatal(err)
-	}
+	overdueCheckAndFlag(t, db, uscc, until)
 	cells, err = db.CoverageCells(ctx, 9, bbox, f, until)
 	if err != nil {
 		t.Fatal(err)
@@ -171,15 +164,7 @@ func TestCoverageIndexMatchesDatabase(t *testing.T) {
 		AND last_inspected_at IS NULL ORDER BY uscc LIMIT 1`).Scan(&uscc, &cell); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Pool().Exec(ctx, `INSERT INTO tasks (uscc, kind, assignee, status, pushed_at, due_at)
-		VALUES ($1, 'check', 'grid', 'pushed', $2::timestamptz - interval '30 days', $2::timestamptz - interval '1 day')`, uscc, until); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Pool().Exec(ctx, `INSERT INTO flags (kind, subject, uscc, usccs, score, title, evidence, fingerprint,
-			status, raised_at, opened_at, updated_at)
-		VALUES ('blind_spot', 'entity:' || $1, $1, ARRAY[$1], 50, 't', '{}', 'x', 'open', now(), now(), now())`, uscc); err != nil {
-		t.Fatal(err)
-	}
+	overdueCheckAndFlag(t, db, uscc, until)
 	if _, err := db.Pool().Exec(ctx, `UPDATE entities SET last_inspected_at = $2::timestamptz - interval '2 days' WHERE uscc = $1`, uscc, until); err != nil {
 		t.Fatal(err)
 	}
@@ -195,4 +180,20 @@ func TestCoverageIndexMatchesDatabase(t *testing.T) {
 	}
 	ix.Replace([]h3.Cell{bucket}, false, some)
 	check("after the change", supervision.CoverageFilter{})
+}
+
+// overdueCheckAndFlag gives entity uscc an on-site check a day overdue at
+// until and an open flag.
+func overdueCheckAndFlag(t *testing.T, db *postgres.DB, uscc string, until time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := db.Pool().Exec(ctx, `INSERT INTO tasks (uscc, kind, assignee, status, pushed_at, due_at)
+		VALUES ($1, 'check', 'grid', 'pushed', $2::timestamptz - interval '30 days', $2::timestamptz - interval '1 day')`, uscc, until); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool().Exec(ctx, `INSERT INTO flags (kind, subject, uscc, usccs, score, title, evidence, fingerprint,
+			status, raised_at, opened_at, updated_at)
+		VALUES ('blind_spot', 'entity:' || $1, $1, ARRAY[$1], 50, 't', '{}', 'x', 'open', now(), now(), now())`, uscc); err != nil {
+		t.Fatal(err)
+	}
 }

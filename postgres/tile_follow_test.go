@@ -98,7 +98,7 @@ func TestCoverageTilesFollowOneEntity(t *testing.T) {
 	for i, a := range build() {
 		b := before[i]
 		res := supervision.HexResolution(int(a.tile.Z))
-		hexBound := cellPolygonBound(cellAt(res))
+		hexBound := supervision.CellBound(cellAt(res))
 		pad := (a.tile.Bound().Max[0] - a.tile.Bound().Min[0]) * tiles.Buffer / tiles.Extent
 		covers := a.tile.Bound().Pad(pad).Intersects(hexBound)
 		changed := !bytes.Equal(a.blob, b.blob)
@@ -119,13 +119,4 @@ func TestCoverageTilesFollowOneEntity(t *testing.T) {
 	if stayed == 0 {
 		t.Errorf("no tile far from the entity stayed cached: the invalidation was not by area")
 	}
-}
-
-// cellPolygonBound returns the bounding box of a cell's outline.
-func cellPolygonBound(c h3.Cell) orb.Bound {
-	var ring orb.Ring
-	for _, ll := range c.Boundary() {
-		ring = append(ring, orb.Point{ll.Lng, ll.Lat})
-	}
-	return ring.Bound()
 }

@@ -85,6 +85,11 @@ type coverageRecord struct {
 // by at least that many metres either way.
 const metresPerDegree = 100000
 
+// HexDegrees returns the width of a hexagon at res (0 to MaxH3Res) in
+// degrees, at least, either way at Dongguan's latitude: how far to pad a
+// bound to take in the hexagons that may meet it.
+func HexDegrees(res int) float64 { return hexWidthMetres[res] / metresPerDegree }
+
 // kindCodes are the record codes of the kinds of entities (0 is none).
 var kindCodes = map[Kind]byte{Enterprise: 1, Individual: 2, Cooperative: 3}
 
@@ -183,7 +188,7 @@ func (ix *CoverageIndex) Replace(buckets []h3.Cell, all bool, entities []Coverag
 func (ix *CoverageIndex) build(b h3.Cell, es []CoverageEntity) *coverageBucket {
 	finest := MaxH3Res - MinH3Res
 	slices.SortFunc(es, func(a, b CoverageEntity) int { return cmp.Compare(a.Cells[finest], b.Cells[finest]) })
-	out := &coverageBucket{cell: b, records: make([]coverageRecord, len(es)), bound: cellBound(b)}
+	out := &coverageBucket{cell: b, records: make([]coverageRecord, len(es)), bound: CellBound(b)}
 	grids := map[uint32]bool{}
 	for i, e := range es {
 		r := coverageRecord{cell: uint64(e.Cells[finest]), grid: ix.grids.id(e.GridCode), town: uint16(ix.towns.id(e.TownCode)),
@@ -221,7 +226,7 @@ func (ix *CoverageIndex) build(b h3.Cell, es []CoverageEntity) *coverageBucket {
 	slices.Sort(out.grids)
 	// Descendants of a cell may stick out of its outline by a fraction of
 	// a child's size; a finer child's width is margin enough.
-	pad := hexWidthMetres[BucketRes+1] / metresPerDegree
+	pad := HexDegrees(BucketRes + 1)
 	out.bound = out.bound.Pad(pad)
 	return out
 }
@@ -284,7 +289,7 @@ func (ix *CoverageIndex) Cells(res int, bound orb.Bound, f CoverageFilter, now t
 	// meets bound even when the bucket does not; pad by the cell's width.
 	search := bound
 	if res < BucketRes {
-		search = bound.Pad(hexWidthMetres[res] / metresPerDegree)
+		search = bound.Pad(HexDegrees(res))
 	}
 	for _, b := range ix.buckets {
 		if !b.bound.Intersects(search) {
@@ -315,7 +320,7 @@ func (ix *CoverageIndex) Cells(res int, bound orb.Bound, f CoverageFilter, now t
 	}
 	out := make([]CoverageCell, 0, len(sums))
 	for c, m := range sums {
-		if m.Entities > 0 && cellBound(h3.Cell(c)).Intersects(bound) {
+		if m.Entities > 0 && CellBound(h3.Cell(c)).Intersects(bound) {
 			out = append(out, CoverageCell{Cell: h3.Cell(c), CoverageMetrics: *m})
 		}
 	}
@@ -368,8 +373,8 @@ func (b *coverageBucket) hasAny(grids map[uint32]int) bool {
 	return false
 }
 
-// cellBound returns the bounding box of a cell's outline.
-func cellBound(c h3.Cell) orb.Bound {
+// CellBound returns the bounding box of a cell's outline (WGS84).
+func CellBound(c h3.Cell) orb.Bound {
 	boundary := c.Boundary()
 	if len(boundary) == 0 {
 		return orb.Bound{Min: orb.Point{1, 1}, Max: orb.Point{-1, -1}} // empty

@@ -153,14 +153,14 @@ func TestCoverageIndexBound(t *testing.T) {
 	for _, res := range []int{5, 8, 10} {
 		got := map[h3.Cell]bool{}
 		for _, c := range ix.Cells(res, box, CoverageFilter{}, now) {
-			if !cellBound(c.Cell).Intersects(box) {
+			if !CellBound(c.Cell).Intersects(box) {
 				t.Errorf("res %d: cell %s is outside %v", res, c.Cell, box)
 			}
 			got[c.Cell] = true
 		}
 		for _, e := range es {
 			p := cellAt(e, res)
-			if cellBound(p).Intersects(box) && !got[p] {
+			if CellBound(p).Intersects(box) && !got[p] {
 				t.Fatalf("res %d: cell %s meets the box and holds an entity, but is missing", res, p)
 			}
 		}

@@ -270,7 +270,7 @@ func (f *Follower) invalidate(c Change) {
 				}
 			}
 			if len(bounds) > 0 {
-				f.Cache.Invalidate(layer, padded(bounds, 0))
+				f.Cache.Invalidate(layer, buffered(bounds))
 			}
 		case (layer == CoverageHex || layer == CoverageHeat) && !c.ManyCells:
 			res := supervision.HexResolution
@@ -288,7 +288,7 @@ func (f *Follower) invalidate(c Change) {
 					p := cell.Parent(r)
 					if !seen[p] {
 						seen[p] = true
-						out = append(out, padBuffer(cellBoundOf(p).Pad(hexDegrees(r)), z))
+						out = append(out, padBuffer(supervision.CellBound(p).Pad(2*supervision.HexDegrees(r)), z))
 					}
 				}
 				return out
@@ -298,23 +298,23 @@ func (f *Follower) invalidate(c Change) {
 			// coarsest hexagon drawn at each zoom.
 			if c.Located {
 				f.Cache.Invalidate(layer, func(z int) []orb.Bound {
-					return []orb.Bound{padBuffer(c.Extent.Pad(hexDegrees(supervision.HexResolution(z))), z)}
+					return []orb.Bound{padBuffer(c.Extent.Pad(2*supervision.HexDegrees(supervision.HexResolution(z))), z)}
 				})
 			}
 		case c.Located:
-			f.Cache.Invalidate(layer, padded([]orb.Bound{c.Extent}, 0))
+			f.Cache.Invalidate(layer, buffered([]orb.Bound{c.Extent}))
 		}
 	}
 }
 
-// padded returns the bounds at every zoom, each widened by the tile
-// buffer at that zoom (a feature near a tile's edge is drawn in its
-// neighbour's buffer too) plus pad degrees.
-func padded(bounds []orb.Bound, pad float64) func(z int) []orb.Bound {
+// buffered returns the bounds at every zoom, each widened by the tile
+// buffer at that zoom: a feature near a tile's edge is drawn in its
+// neighbour's buffer too.
+func buffered(bounds []orb.Bound) func(z int) []orb.Bound {
 	return func(z int) []orb.Bound {
 		out := make([]orb.Bound, len(bounds))
 		for i, b := range bounds {
-			out[i] = padBuffer(b.Pad(pad), z)
+			out[i] = padBuffer(b, z)
 		}
 		return out
 	}
@@ -324,11 +324,3 @@ func padded(bounds []orb.Bound, pad float64) func(z int) []orb.Bound {
 func padBuffer(b orb.Bound, z int) orb.Bound {
 	return b.Pad(360 / float64(uint64(1)<<z) * Buffer / Extent)
 }
-
-// hexDegrees is a generous width in degrees of a hexagon at res.
-func hexDegrees(res int) float64 {
-	return 2 * h3.HexagonEdgeLengthAvgM(res) * 2 / 100000
-}
-
-// cellBoundOf returns the bounding box of a cell's outline.
-func cellBoundOf(c h3.Cell) orb.Bound { return cellPolygon(c).Bound() }
