@@ -1,0 +1,51 @@
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+
+	"github.com/gridsentry/gridsentry/derrors"
+)
+
+// TokenPrefix begins every API token, so a leaked one is easy to recognise
+// (and to scan for in logs and repositories).
+const TokenPrefix = "gs_"
+
+// secretBytes is the length of a token's random secret: 256 bits, so the
+// store can look a token up by its unsalted hash.
+const secretBytes = 32
+
+// tokenEncoding writes the secret: URL-safe, no padding, and strict so each
+// secret has exactly one spelling (and so one hash).
+var tokenEncoding = base64.RawURLEncoding.Strict()
+
+// tokenLen is the length of a well-formed token: the prefix and 43 characters.
+var tokenLen = len(TokenPrefix) + tokenEncoding.EncodedLen(secretBytes)
+
+// NewToken returns a fresh token, to be shown to its holder once, and the
+// hash to store in its place.
+func NewToken() (token string, hash []byte) {
+	b := make([]byte, secretBytes)
+	rand.Read(b) // never fails (crypto/rand, Go 1.24)
+	token = TokenPrefix + tokenEncoding.EncodeToString(b)
+	sum := sha256.Sum256(b)
+	return token, sum[:]
+}
+
+// HashToken returns the stored hash of token: the SHA-256 of its decoded
+// secret. A string that is not a well-formed token is an Unauthorized error,
+// found without asking the database.
+func HashToken(token string) ([]byte, error) {
+	rest, ok := strings.CutPrefix(token, TokenPrefix)
+	if !ok || len(token) != tokenLen {
+		return nil, derrors.New(derrors.Unauthorized, "malformed token")
+	}
+	b, err := tokenEncoding.DecodeString(rest)
+	if err != nil || len(b) != secretBytes {
+		return nil, derrors.New(derrors.Unauthorized, "malformed token")
+	}
+	sum := sha256.Sum256(b)
+	return sum[:], nil
+}
