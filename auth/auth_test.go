@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gridsentry/gridsentry/auth"
 	"github.com/gridsentry/gridsentry/derrors"
@@ -235,4 +236,25 @@ func FuzzHashToken(f *testing.F) {
 			t.Errorf("HashToken(%q) accepted a token of the wrong shape", s)
 		}
 	})
+}
+
+func TestTokenStatus(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		tok  auth.Token
+		want string
+	}{
+		{"active", auth.Token{ExpiresAt: now.Add(time.Second)}, "active"},
+		{"expires this instant", auth.Token{ExpiresAt: now}, "expired"},
+		{"expired", auth.Token{ExpiresAt: now.Add(-time.Hour)}, "expired"},
+		{"revoked before expiry", auth.Token{ExpiresAt: now.Add(time.Hour), RevokedAt: now.Add(-time.Minute)}, "revoked"},
+		{"revoked and expired", auth.Token{ExpiresAt: now.Add(-time.Hour), RevokedAt: now.Add(-2 * time.Hour)}, "revoked"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.tok.Status(now); got != tc.want {
+				t.Errorf("Status = %s, want %s", got, tc.want)
+			}
+		})
+	}
 }

@@ -1,10 +1,12 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"strings"
+	"time"
 
 	"github.com/gridsentry/gridsentry/derrors"
 )
@@ -48,4 +50,35 @@ func HashToken(token string) ([]byte, error) {
 	}
 	sum := sha256.Sum256(b)
 	return sum[:], nil
+}
+
+// MaxTokenTTL bounds a token's life: a forgotten token dies within a year.
+const MaxTokenTTL = 366 * 24 * time.Hour
+
+// A Token is what is known of an issued token: never its secret.
+type Token struct {
+	Principal         // TokenID, role and scope
+	Note       string // what or whom it is for
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	RevokedAt  time.Time // zero unless revoked
+	LastUsedAt time.Time // zero if never used; updated at most once a minute
+}
+
+// Status says whether t is "active", "expired" or "revoked" at now.
+func (t Token) Status(now time.Time) string {
+	switch {
+	case !t.RevokedAt.IsZero():
+		return "revoked"
+	case !now.Before(t.ExpiresAt):
+		return "expired"
+	}
+	return "active"
+}
+
+// An Authenticator returns the principal a token stands for, or an
+// Unauthorized error when the token is unknown, expired or revoked (without
+// saying which).
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (Principal, error)
 }
