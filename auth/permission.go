@@ -41,7 +41,8 @@ var AllPermissions = []Permission{
 }
 
 // Permissions is the permission table: what each role may do. It is the
-// only place the grant lives.
+// only place the grant lives; the README's table is written from it
+// (TestPermissionTableInREADME).
 var Permissions = map[Role][]Permission{
 	Clerk: {
 		ReadLibrary, ReadTiles,
