@@ -14,6 +14,8 @@
 //	gridsentry link [-all]                             link market entities to the library
 //	gridsentry flags recompute|evaluate                evaluate the flag rules
 //	gridsentry tiles bench                             benchmark the vector tiles
+//	gridsentry token create -role R [-town CODE] [-department D] [-ttl 720h]   issue an API token
+//	gridsentry token list|revoke ID                    list the API tokens, or revoke one
 //	gridsentry export addresses|buildings|all > FILE   write the library in the same formats
 //	gridsentry version                     print the version
 //
@@ -78,6 +80,8 @@ commands:
   link      link unlinked market entities to the library (-all: re-link every one)
   flags     evaluate the flag rules: recompute (all, afresh) or evaluate (the queued changes)
   tiles     bench: time vector tiles cold and cached, their sizes, and cached throughput over HTTP
+  token     create -role R [-town CODE] [-department D] [-ttl 720h] [-note TEXT]: issue an API token,
+            printed once; list: every token and its status; revoke ID: revoke one at once
   export    addresses|buildings|all: write the library as CSV or GeoJSON (the format import reads)
   version   print the version
 
@@ -114,6 +118,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runFlags(ctx, rest, stdout, stderr)
 	case "tiles":
 		return runTiles(ctx, rest, stdout, stderr)
+	case "token":
+		return runToken(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
