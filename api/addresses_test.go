@@ -63,7 +63,7 @@ func addressCity(t *testing.T) (*httptest.Server, *postgres.DB, *postgres.Addres
 		t.Fatal(err)
 	}
 	go ix.Run(ctx)
-	srv := api.New(api.Config{}, db, db, log, api.WithAddresses(ix, db))
+	srv := api.New(api.Config{}, db, db, log, api.WithAddresses(ix, db), asAdmin)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return ts, db, ix

@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gridsentry/gridsentry/auth"
 	"github.com/gridsentry/gridsentry/derrors"
 	"github.com/gridsentry/gridsentry/supervision"
 )
@@ -54,7 +55,7 @@ func (s *Server) alertRoutes(r *mux.Router) {
 		Help: "Alert streams the server ended with a resync event (alerts may have been missed, or the client fell behind).",
 	})
 	s.registry.MustRegister(s.alerts.open, s.alerts.resyncs)
-	r.Handle("/v1/alerts/stream", s.handle(s.alertStream)).Methods(http.MethodGet)
+	s.protect(r, http.MethodGet, "/v1/alerts/stream", endpoint{perm: auth.ReadFlags}, s.alertStream)
 }
 
 // alertFilter selects the alerts of a stream; empty fields select all.
@@ -67,7 +68,10 @@ func parseAlertFilter(r *http.Request) (alertFilter, error) {
 	q := &query{r: r}
 	f := alertFilter{town: q.code("town", "town", 9), grid: q.code("grid", "grid", 15),
 		kind: parsed(q, "kind", supervision.ParseFlagKind)}
-	return f, q.err
+	if q.err != nil {
+		return f, q.err
+	}
+	return f, scopeTown(r.Context(), &f.town)
 }
 
 func (f alertFilter) match(a supervision.Alert) bool {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/gridsentry/gridsentry/auth"
 	"github.com/gridsentry/gridsentry/geo"
 	"github.com/gridsentry/gridsentry/supervision"
 )
@@ -111,7 +112,7 @@ func waitFor(t *testing.T, what string, ch <-chan struct{}) {
 }
 
 func alertsServer(opts ...Option) *Server {
-	return New(Config{}, nil, nil, slog.New(slog.DiscardHandler), opts...)
+	return New(Config{}, nil, nil, slog.New(slog.DiscardHandler), append(opts, WithFixedPrincipal(auth.Principal{Role: auth.Admin}))...)
 }
 
 func testAlert(id int64, town string, kind supervision.FlagKind) supervision.Alert {

@@ -41,7 +41,7 @@ func BenchmarkValidateBatch(b *testing.B) {
 	for i, c := range cases {
 		reqs[i], _ = json.Marshal(map[string]string{"address": c.Text})
 	}
-	ts := httptest.NewServer(api.New(api.Config{}, db, db, log, api.WithAddresses(ix, db)).Handler())
+	ts := httptest.NewServer(api.New(api.Config{}, db, db, log, api.WithAddresses(ix, db), asAdmin).Handler())
 	defer ts.Close()
 	b.ResetTimer()
 	for b.Loop() {

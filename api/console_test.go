@@ -21,7 +21,7 @@ func TestConsoleFiles(t *testing.T) {
 		"index.html":    {Data: []byte("<!doctype html><title>网格哨兵</title><script src=\"assets/app.js\"></script>")},
 		"assets/app.js": {Data: []byte("console.log(1)")},
 	}
-	srv := api.New(api.Config{}, nil, nil, slog.New(slog.DiscardHandler), api.WithConsole(files))
+	srv := api.New(api.Config{}, nil, nil, slog.New(slog.DiscardHandler), api.WithConsole(files), asAdmin)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	for _, tc := range []struct {

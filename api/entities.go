@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/gridsentry/gridsentry/addressbook"
+	"github.com/gridsentry/gridsentry/auth"
 	"github.com/gridsentry/gridsentry/derrors"
 	"github.com/gridsentry/gridsentry/supervision"
 )
@@ -33,8 +34,10 @@ func WithEntities(st EntityStore) Option { return func(s *Server) { s.entities =
 const maxFeedLine = 64 << 10
 
 func (s *Server) entityRoutes(r *mux.Router) {
-	r.Handle("/v1/entities/{uscc}", s.handle(s.putEntity)).Methods(http.MethodPut)
-	r.Handle("/v1/feeds/registrations", s.handle(s.registrationFeed)).Methods(http.MethodPost)
+	s.add(r, []route{
+		{http.MethodPut, "/v1/entities/{uscc}", auth.WriteEntities, s.putEntity},
+		{http.MethodPost, "/v1/feeds/registrations", auth.WriteEntities, s.registrationFeed},
+	})
 	s.limits["/v1/feeds/registrations"] = s.cfg.MaxBatchBytes
 }
 
@@ -114,7 +117,7 @@ func (s *Server) putEntity(w http.ResponseWriter, r *http.Request) error {
 	}
 	if s.reader != nil {
 		if rec, err := s.reader.Entity(r.Context(), u); err == nil {
-			j := entityJSONOf(rec)
+			j := entityJSONOf(rec, false)
 			resp.Entity = &j
 		}
 	}

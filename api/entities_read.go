@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"github.com/gridsentry/gridsentry/addressbook"
+	"github.com/gridsentry/gridsentry/auth"
 	"github.com/gridsentry/gridsentry/derrors"
 	"github.com/gridsentry/gridsentry/geo"
 	"github.com/gridsentry/gridsentry/supervision"
@@ -41,9 +43,10 @@ type EntityReader interface {
 func WithEntityReader(rd EntityReader) Option { return func(s *Server) { s.reader = rd } }
 
 func (s *Server) entityReadRoutes(r *mux.Router) {
-	r.Handle("/v1/entities", s.handle(s.listEntities)).Methods(http.MethodGet)
-	r.Handle("/v1/entities:search", s.handle(s.searchEntities)).Methods(http.MethodPost)
-	r.Handle("/v1/entities/{uscc}", s.handle(s.getEntity)).Methods(http.MethodGet)
+	read := endpoint{perm: auth.ReadEntities, unmaskable: true}
+	s.protect(r, http.MethodGet, "/v1/entities", read, s.listEntities)
+	s.protect(r, http.MethodPost, "/v1/entities:search", read, s.searchEntities)
+	s.protect(r, http.MethodGet, "/v1/entities/{uscc}", read, s.getEntity)
 }
 
 // entityJSON is a market entity as the API shows it, with personal data
@@ -88,15 +91,19 @@ type linkJSON struct {
 }
 
 // entityJSONOf converts a stored entity to its JSON shape. Times are shown
-// in Beijing time.
-func entityJSONOf(rec supervision.EntityRecord) entityJSON {
+// in Beijing time. The operator's name, phone and ID number are masked
+// unless full (the request was allowed to unmask, and logged).
+func entityJSONOf(rec supervision.EntityRecord, full bool) entityJSON {
 	out := entityJSON{
 		USCC: string(rec.USCC), Name: rec.Name, Kind: string(rec.Kind), Status: string(rec.Status),
 		RegisteredAt: rec.RegisteredAt.In(supervision.Beijing).Format(time.DateOnly),
-		AddressText:  rec.AddressText, Scope: rec.Scope, LegalRep: rec.LegalRep,
+		AddressText:  rec.AddressText, Scope: rec.Scope, LegalRep: supervision.MaskName(rec.LegalRep),
 		Phone: supervision.MaskPhone(rec.Phone), IDNumber: supervision.MaskID(rec.IDNumber),
 		ChangedAt: rec.ChangedAt.In(supervision.Beijing), Version: rec.Version,
 		UpdatedAt: rec.UpdatedAt.In(supervision.Beijing),
+	}
+	if full {
+		out.LegalRep, out.Phone, out.IDNumber = rec.LegalRep, rec.Phone, rec.IDNumber
 	}
 	if name, ok := supervision.IndustryName(rec.Industry); ok {
 		out.Industry, out.IndustryName = &rec.Industry, &name
@@ -150,7 +157,7 @@ type entityPage struct {
 
 // entityPageOf makes a page of size from what a reader returned (up to
 // size+1 records, the extra one saying that another page follows).
-func entityPageOf(recs []supervision.EntityRecord, size int) entityPage {
+func entityPageOf(recs []supervision.EntityRecord, size int, full bool) entityPage {
 	page := entityPage{Items: make([]entityJSON, 0, min(len(recs), size))}
 	if len(recs) > size {
 		recs = recs[:size]
@@ -158,7 +165,7 @@ func entityPageOf(recs []supervision.EntityRecord, size int) entityPage {
 		page.Next = &c
 	}
 	for _, rec := range recs {
-		page.Items = append(page.Items, entityJSONOf(rec))
+		page.Items = append(page.Items, entityJSONOf(rec, full))
 	}
 	return page
 }
@@ -208,11 +215,14 @@ func writeEntityPage(w http.ResponseWriter, r *http.Request, rd EntityReader, re
 	if err != nil {
 		return err
 	}
+	if err := scopeTown(r.Context(), &f.TownCode); err != nil {
+		return err
+	}
 	recs, err := rd.Entities(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, entityPageOf(recs, f.PageSize()))
+	writeJSON(w, http.StatusOK, entityPageOf(recs, f.PageSize(), unmasked(r.Context())))
 	return nil
 }
 
@@ -228,6 +238,9 @@ func (s *Server) getEntity(w http.ResponseWriter, r *http.Request) error {
 	}
 	rec, err := rd.Entity(r.Context(), uscc)
 	if err != nil {
+		return err
+	}
+	if err := seeTown(r.Context(), rec.Link.TownCode, "entity "+string(uscc)); err != nil {
 		return err
 	}
 	detail, err := s.entityDetail(r.Context(), rec)
@@ -247,14 +260,18 @@ const addressEntitiesLimit = 20
 // GET /v1/entities?address_code={code}. It is nil when entity reads are not
 // enabled.
 func (s *Server) entitiesAt(ctx context.Context, code string) (*entityPage, error) {
-	if s.reader == nil {
+	p, ok := principalOf(ctx)
+	if s.reader == nil || ok && !p.Can(auth.ReadEntities) {
 		return nil, nil
 	}
 	recs, err := s.reader.EntitiesAt(ctx, code, addressEntitiesLimit)
 	if err != nil {
 		return nil, err
 	}
-	page := entityPageOf(recs, addressEntitiesLimit)
+	if ok && !p.CityWide() {
+		recs = slices.DeleteFunc(recs, func(rec supervision.EntityRecord) bool { return !p.SeesTown(rec.Link.TownCode) })
+	}
+	page := entityPageOf(recs, addressEntitiesLimit, false)
 	return &page, nil
 }
 

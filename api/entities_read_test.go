@@ -107,7 +107,7 @@ func entityServer(t *testing.T) (*httptest.Server, map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := api.New(api.Config{}, db, db, slog.New(slog.DiscardHandler), api.WithEntityReader(db))
+	srv := api.New(api.Config{}, db, db, slog.New(slog.DiscardHandler), api.WithEntityReader(db), asAdmin)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return ts, codes
@@ -358,7 +358,7 @@ func checkError(t *testing.T, code int, body []byte, status int, field string) {
 }
 
 func TestEntityReadsDisabled(t *testing.T) {
-	srv := api.New(api.Config{}, nil, nil, slog.New(slog.DiscardHandler))
+	srv := api.New(api.Config{}, nil, nil, slog.New(slog.DiscardHandler), asAdmin)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	code, body, _ := get(t, ts.URL+"/v1/entities")

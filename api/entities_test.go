@@ -20,7 +20,7 @@ func entityCity(t *testing.T) (string, *postgres.DB, string) {
 	t.Helper()
 	ts, db, ix := addressCity(t)
 	srv := api.New(api.Config{}, db, db, slog.New(slog.DiscardHandler), api.WithAddresses(ix, db),
-		api.WithEntities(&postgres.EntityWriter{DB: db}), api.WithEntityReader(db), api.WithWorkflow(db))
+		api.WithEntities(&postgres.EntityWriter{DB: db}), api.WithEntityReader(db), api.WithWorkflow(db), asAdmin)
 	ts.Config.Handler = srv.Handler()
 	var address string
 	err := db.Pool().QueryRow(context.Background(), `

@@ -42,9 +42,9 @@ func (s *Server) entityDetail(ctx context.Context, rec supervision.EntityRecord)
 	w, _ := s.workflow.(workflow)
 	h, ok := w.WorkflowStore.(EntityHistory)
 	if !ok {
-		return entityJSONOf(rec), nil
+		return entityJSONOf(rec, unmasked(ctx)), nil
 	}
-	out := entityDetailJSON{entityJSON: entityJSONOf(rec), Tasks: []taskJSON{}, Inspections: []inspectionJSON{},
+	out := entityDetailJSON{entityJSON: entityJSONOf(rec, unmasked(ctx)), Tasks: []taskJSON{}, Inspections: []inspectionJSON{},
 		Leads: []leadJSON{}, Complaints: []complaintJSON{}, Violations: []violationJSON{}, Abnormal: []abnormalJSON{}}
 	now := time.Now()
 	tasks, err := h.EntityTasks(ctx, rec.USCC)

@@ -39,6 +39,8 @@ func status(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case "unavailable":
 		return http.StatusServiceUnavailable
+	case "rate_limited":
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
@@ -50,7 +52,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := status(err)
 	body := errorBody{Error: errorDetail{Code: derrors.Code(err)}}
 	var de *derrors.Error
+	var limited errRateLimited
 	switch {
+	case errors.As(err, &limited):
+		body.Error.Message = limited.err.Message
+		w.Header().Set("Retry-After", limited.retryAfterSeconds())
 	case code == http.StatusInternalServerError:
 		body.Error.Message = "internal error"
 		s.log.ErrorContext(r.Context(), "internal error", "request_id", requestID(r.Context()), "err", err.Error())

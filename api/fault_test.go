@@ -35,7 +35,7 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Close()
-	srv := api.New(api.Config{}, db, db, slog.New(slog.DiscardHandler))
+	srv := api.New(api.Config{}, db, db, slog.New(slog.DiscardHandler), asAdmin)
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	client := &http.Client{Timeout: 10 * time.Second} // a hang fails the test

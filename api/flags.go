@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/paulmach/orb/geojson"
 
+	"github.com/gridsentry/gridsentry/auth"
 	"github.com/gridsentry/gridsentry/derrors"
 	"github.com/gridsentry/gridsentry/supervision"
 )
@@ -50,23 +52,18 @@ func (s *Server) flagStore() (flagger, error) {
 }
 
 func (s *Server) flagRoutes(r *mux.Router) {
-	get, post, put := http.MethodGet, http.MethodPost, http.MethodPut
-	for _, rt := range []struct {
-		method, path string
-		h            handlerFunc
-	}{
-		{get, "/v1/flags", s.listFlags},
-		{get, "/v1/flags/{id}", s.getFlag},
-		{post, "/v1/flags/{id}/review", s.reviewFlag},
-		{get, "/v1/rules/flags", s.flagRules},
-		{get, "/v1/rules/trades", s.getTrades},
-		{put, "/v1/rules/trades", s.putTrades},
-		{get, "/v1/rules/cluster-hosts", s.listClusterHosts},
-		{put, "/v1/rules/cluster-hosts/{code}", s.putClusterHost},
-		{http.MethodDelete, "/v1/rules/cluster-hosts/{code}", s.deleteClusterHost},
-	} {
-		r.Handle(rt.path, s.handle(rt.h)).Methods(rt.method)
-	}
+	get, post, put, del := http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+	s.add(r, []route{
+		{get, "/v1/flags", auth.ReadFlags, s.listFlags},
+		{get, "/v1/flags/{id}", auth.ReadFlags, s.getFlag},
+		{post, "/v1/flags/{id}/review", auth.ReviewFlags, s.reviewFlag},
+		{get, "/v1/rules/flags", auth.ReadFlags, s.flagRules},
+		{get, "/v1/rules/trades", auth.ReadFlags, s.getTrades},
+		{put, "/v1/rules/trades", auth.ManageRules, s.putTrades},
+		{get, "/v1/rules/cluster-hosts", auth.ReadFlags, s.listClusterHosts},
+		{put, "/v1/rules/cluster-hosts/{code}", auth.ManageRules, s.putClusterHost},
+		{del, "/v1/rules/cluster-hosts/{code}", auth.ManageRules, s.deleteClusterHost},
+	})
 }
 
 // flagJSON is a flag as the API shows it.
@@ -147,6 +144,9 @@ func (s *Server) listFlags(w http.ResponseWriter, r *http.Request) error {
 	if f.After, f.Limit = q.page(); q.err != nil {
 		return q.err
 	}
+	if err := scopeTown(r.Context(), &f.TownCode); err != nil {
+		return err
+	}
 	fs, more, err := st.Flags(r.Context(), f)
 	if err != nil {
 		return err
@@ -201,6 +201,9 @@ func (s *Server) getFlag(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := seeTown(r.Context(), f.TownCode, fmt.Sprintf("flag %d", id)); err != nil {
+		return err
+	}
 	hist := make([]flagEventJSON, len(events))
 	for i, e := range events {
 		hist[i] = flagEventJSON{At: beijing(e.At), Action: e.Action, Actor: e.Actor, Status: string(e.Status),
@@ -233,6 +236,15 @@ func (s *Server) reviewFlag(w http.ResponseWriter, r *http.Request) error {
 	}
 	rv := supervision.Review{Decision: supervision.ReviewDecision(body.Decision), Reviewer: strings.TrimSpace(body.Reviewer),
 		Reason: strings.TrimSpace(body.Reason)}
+	if p, ok := principalOf(r.Context()); ok && !p.CityWide() {
+		f, _, err := st.Flag(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if err := seeTown(r.Context(), f.TownCode, fmt.Sprintf("flag %d", id)); err != nil {
+			return err
+		}
+	}
 	f, err := st.ReviewFlag(r.Context(), id, rv)
 	if err != nil {
 		return err

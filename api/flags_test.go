@@ -52,7 +52,7 @@ func TestOffSiteOnTheStream(t *testing.T) {
 		t.Fatal("the alert listener did not start listening")
 	}
 	srv := api.New(api.Config{}, c.db, c.db, log, api.WithWorkflow(c.db), api.WithTaskPolicy(supervision.Policy{}),
-		api.WithFlags(c.db, supervision.FlagConfig{}), api.WithAlerts(hub))
+		api.WithFlags(c.db, supervision.FlagConfig{}), api.WithAlerts(hub), asAdmin)
 	ts := httptestServer(t, srv)
 
 	// The stream of townA, read in the background.
@@ -198,7 +198,7 @@ func httptestServer(t *testing.T, srv *api.Server) string {
 func TestClusterHosts(t *testing.T) {
 	c := newFlowCity(t)
 	ctx := context.Background()
-	srv := api.New(api.Config{}, c.db, c.db, slog.New(slog.DiscardHandler), api.WithFlags(c.db, supervision.FlagConfig{}))
+	srv := api.New(api.Config{}, c.db, c.db, slog.New(slog.DiscardHandler), api.WithFlags(c.db, supervision.FlagConfig{}), asAdmin)
 	ts := httptestServer(t, srv)
 	var door string
 	if err := c.db.Pool().QueryRow(ctx, `SELECT code FROM doorplates WHERE retired_at IS NULL ORDER BY code LIMIT 1`).Scan(&door); err != nil {

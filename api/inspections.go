@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -69,6 +70,9 @@ func (s *Server) postInspection(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return derrors.Field("uscc", "%v", err)
 	}
+	if err := s.entityInScope(r.Context(), u); err != nil {
+		return err
+	}
 	if body.At == "" {
 		return derrors.Field("at", "is required (RFC 3339)")
 	}
@@ -108,6 +112,9 @@ func (s *Server) listInspections(w http.ResponseWriter, r *http.Request) error {
 	if f.After, f.Limit = q.page(); q.err != nil {
 		return q.err
 	}
+	if err := scopeTown(r.Context(), &f.TownCode); err != nil {
+		return err
+	}
 	rs, more, err := wf.Inspections(r.Context(), f)
 	if err != nil {
 		return err
@@ -124,6 +131,9 @@ func (s *Server) getInspection(w http.ResponseWriter, r *http.Request) error {
 	}
 	rec, err := wf.Inspection(r.Context(), id)
 	if err != nil {
+		return err
+	}
+	if err := seeTown(r.Context(), rec.TownCode, fmt.Sprintf("inspection %d", id)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, toInspectionJSON(rec))

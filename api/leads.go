@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -70,6 +71,9 @@ func (s *Server) postLead(w http.ResponseWriter, r *http.Request) error {
 		if l.USCC, err = supervision.ParseUSCC(body.USCC); err != nil {
 			return derrors.Field("uscc", "%v", err)
 		}
+		if err := s.entityInScope(r.Context(), l.USCC); err != nil {
+			return err
+		}
 	}
 	if body.InspectionID != nil && *body.InspectionID <= 0 {
 		return derrors.Field("inspection_id", "must be a positive id")
@@ -104,6 +108,9 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) error {
 	if f.After, f.Limit = q.page(); q.err != nil {
 		return q.err
 	}
+	if err := scopeFilter(r.Context(), &f.TownCode, &f.Department); err != nil {
+		return err
+	}
 	ls, more, err := wf.Leads(r.Context(), f)
 	if err != nil {
 		return err
@@ -122,6 +129,9 @@ func (s *Server) getLead(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := seeRow(r.Context(), l.TownCode, l.Department, fmt.Sprintf("lead %d", id)); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, toLeadJSON(l))
 	return nil
 }
@@ -131,6 +141,9 @@ func (s *Server) leadStep(action supervision.LeadAction) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		wf, id, err := s.flowID(r)
 		if err != nil {
+			return err
+		}
+		if err := s.leadInScope(r.Context(), wf, id); err != nil {
 			return err
 		}
 		var body struct {

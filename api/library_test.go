@@ -40,7 +40,7 @@ func post(t *testing.T, url, contentType string, body []byte) (int, []byte) {
 
 func TestLibraryImportExport(t *testing.T) {
 	db := pgtest.Demo(t)
-	srv := api.New(api.Config{MaxBatchBytes: 8 << 20}, db, db, slog.New(slog.DiscardHandler), api.WithLibraryFiles(db, db))
+	srv := api.New(api.Config{MaxBatchBytes: 8 << 20}, db, db, slog.New(slog.DiscardHandler), api.WithLibraryFiles(db, db), asAdmin)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -145,5 +146,39 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			r.Body = http.MaxBytesReader(sw, r.Body, limit)
 		}
 		next.ServeHTTP(sw, r)
+	})
+}
+
+// cors lets the browsers of the allowed origins (Config.CORSOrigins) call
+// the API, and answers their preflight OPTIONS requests on every path.
+// Tokens travel in the Authorization header, never in cookies, so no
+// credentials mode is offered.
+func (s *Server) cors(next http.Handler) http.Handler {
+	anyOrigin := slices.Contains(s.cfg.CORSOrigins, "*")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		allowed := origin != "" && (anyOrigin || slices.Contains(s.cfg.CORSOrigins, origin))
+		if !anyOrigin {
+			w.Header().Add("Vary", "Origin")
+		}
+		if allowed {
+			if anyOrigin {
+				w.Header().Set("Access-Control-Allow-Origin", "*")
+			} else {
+				w.Header().Set("Access-Control-Allow-Origin", origin)
+			}
+			w.Header().Set("Access-Control-Expose-Headers", "ETag, Content-Encoding, Retry-After, X-Request-Id, X-Cache")
+		}
+		if r.Method == http.MethodOptions {
+			if allowed {
+				w.Header().Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
+				w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-None-Match, Accept-Encoding, X-Request-Id")
+				w.Header().Set("Access-Control-Max-Age", "86400")
+			}
+			w.Header().Set("Allow", "GET, POST, PUT, DELETE, OPTIONS")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }

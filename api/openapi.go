@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"strings"
 )
 
 //go:embed openapi/*.json
@@ -94,4 +95,36 @@ func mustMergeOpenAPI() []byte {
 		panic("api: openapi: " + err.Error())
 	}
 	return b
+}
+
+// withPermissions adds to each operation of doc the permission its route
+// needs (x-permission, from the routes as registered, so the document
+// cannot disagree with the server) and whether it takes unmask=true.
+func withPermissions(doc []byte, access map[string]endpoint) []byte {
+	var d map[string]any
+	if err := json.Unmarshal(doc, &d); err != nil {
+		panic("api: openapi document: " + err.Error())
+	}
+	paths, _ := d["paths"].(map[string]any)
+	for key, ep := range access {
+		method, path, _ := strings.Cut(key, " ")
+		ops, _ := paths[path].(map[string]any)
+		op, _ := ops[strings.ToLower(method)].(map[string]any)
+		if op == nil {
+			continue // TestOpenAPIMatchesRoutes reports it
+		}
+		perm := string(ep.perm)
+		if perm == "" {
+			perm = "any valid token"
+		}
+		op["x-permission"] = perm
+		if ep.unmaskable {
+			op["x-unmask"] = "unmask=true shows personal data in full to a token with the unmask permission; it is audited"
+		}
+	}
+	out, err := json.Marshal(d)
+	if err != nil {
+		panic("api: openapi document: " + err.Error())
+	}
+	return out
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
+	"github.com/gridsentry/gridsentry/auth"
 	"github.com/gridsentry/gridsentry/derrors"
 	"github.com/gridsentry/gridsentry/geo"
 	"github.com/gridsentry/gridsentry/supervision"
@@ -43,9 +44,11 @@ func (s *Server) planStore() (PlanStore, error) {
 }
 
 func (s *Server) planRoutes(r *mux.Router) {
-	r.Handle("/v1/campaigns", s.handle(s.postCampaign)).Methods(http.MethodPost)
-	r.Handle("/v1/campaigns/{id}", s.handle(s.getCampaign)).Methods(http.MethodGet)
-	r.Handle("/v1/plans/{assignee}", s.handle(s.getPlan)).Methods(http.MethodGet)
+	s.add(r, []route{
+		{http.MethodPost, "/v1/campaigns", auth.ManageCampaigns, s.postCampaign},
+		{http.MethodGet, "/v1/campaigns/{id}", auth.ManageCampaigns, s.getCampaign},
+		{http.MethodGet, "/v1/plans/{assignee}", auth.ReadTasks, s.getPlan},
+	})
 }
 
 // campaignBody is the body of POST /v1/campaigns.
@@ -190,6 +193,9 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) error {
 	}
 	start, err := startPoint(r)
 	if err != nil {
+		return err
+	}
+	if err := scopeAssignee(r.Context(), assignee); err != nil {
 		return err
 	}
 	plan, err := st.Plan(r.Context(), assignee, start)

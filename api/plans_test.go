@@ -34,7 +34,7 @@ func newPlanCity(t *testing.T) *planCity {
 	t.Helper()
 	db := pgtest.Demo(t)
 	srv := api.New(api.Config{}, db, db, slog.New(slog.DiscardHandler), api.WithWorkflow(db),
-		api.WithTaskPolicy(supervision.Policy{}), api.WithPlans(db))
+		api.WithTaskPolicy(supervision.Policy{}), api.WithPlans(db), asAdmin)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	c := &planCity{flowCity: flowCity{url: ts.URL, db: db}}
@@ -277,7 +277,7 @@ func TestPlanAPI(t *testing.T) {
 }
 
 func TestPlansDisabled(t *testing.T) {
-	srv := api.New(api.Config{}, nil, nil, slog.New(slog.DiscardHandler))
+	srv := api.New(api.Config{}, nil, nil, slog.New(slog.DiscardHandler), asAdmin)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	c := &flowCity{url: ts.URL}

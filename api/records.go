@@ -96,6 +96,9 @@ func (s *Server) listComplaints(w http.ResponseWriter, r *http.Request) error {
 	if f.After, f.Limit = q.page(); q.err != nil {
 		return q.err
 	}
+	if err := scopeTown(r.Context(), &f.TownCode); err != nil {
+		return err
+	}
 	cs, more, err := wf.Complaints(r.Context(), f)
 	if err != nil {
 		return err
@@ -156,6 +159,9 @@ func (s *Server) listViolations(w http.ResponseWriter, r *http.Request) error {
 	q := &query{r: r}
 	uscc := q.uscc("uscc")
 	if after, limit := q.page(); q.err == nil {
+		if err := s.entityInScope(r.Context(), uscc); err != nil {
+			return err
+		}
 		vs, more, err := wf.Violations(r.Context(), uscc, after, limit)
 		if err != nil {
 			return err
@@ -212,6 +218,9 @@ func (s *Server) abnormal(remove bool) handlerFunc {
 		}
 		uscc, err := usccVar(r)
 		if err != nil {
+			return err
+		}
+		if err := s.entityInScope(r.Context(), uscc); err != nil {
 			return err
 		}
 		var body struct {

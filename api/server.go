@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gridsentry/gridsentry/addressbook"
+	"github.com/gridsentry/gridsentry/auth"
 	"github.com/gridsentry/gridsentry/derrors"
 )
 
@@ -31,9 +32,22 @@ type Config struct {
 	MaxBatchBytes   int64         // bulk routes (NDJSON batches, imports); default 1 GiB
 	ReadyTimeout    time.Duration // how long /readyz waits for the database; default 2s
 	ShutdownTimeout time.Duration // grace period for in-flight requests; default 15s
-	// CORSOrigins are the origins allowed to read the tile routes from a
-	// browser ("*": any). nil allows any; an empty, non-nil list none.
+	// CORSOrigins are the origins allowed to call the API from a browser
+	// ("*": any). nil or empty allows none: the console is served from the
+	// same origin and needs no CORS.
 	CORSOrigins []string
+	// PublicTiles lets anyone read the tile routes without a token, seeing
+	// the whole city; otherwise tiles need a token with read_tiles and show
+	// only its town.
+	PublicTiles bool
+	// RateLimit is the requests a second each token may make, in bursts of
+	// RateBurst; anonymous tile readers are counted by address. 0: no limit.
+	RateLimit float64
+	RateBurst int
+	// TokenCacheTTL is how long a checked token is trusted without asking
+	// the database again: a revocation takes effect within it. Default 10s;
+	// negative: ask every time.
+	TokenCacheTTL time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -49,8 +63,11 @@ func (c *Config) setDefaults() {
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 15 * time.Second
 	}
-	if c.CORSOrigins == nil {
-		c.CORSOrigins = []string{"*"}
+	if c.RateBurst <= 0 {
+		c.RateBurst = max(1, int(2*c.RateLimit))
+	}
+	if c.TokenCacheTTL == 0 {
+		c.TokenCacheTTL = 10 * time.Second
 	}
 }
 
@@ -77,6 +94,12 @@ type Server struct {
 	plans    PlanStore     // plans.go
 	tiles    tileServer    // tiles.go
 	console  fs.FS         // console.go
+
+	authn  Authenticator       // access.go
+	fixed  *auth.Principal     // access.go: the caller of requests without a token
+	access map[string]endpoint // "GET /v1/entities/{uscc}" → its permission
+	rates  *rateLimits         // ratelimit.go
+	apiDoc []byte              // openapiDoc with each operation's permission
 }
 
 // IndexSource gives the current in-memory address index (nil until loaded).
@@ -112,11 +135,17 @@ func New(cfg Config, library addressbook.Library, ready Checker, log *slog.Logge
 		registry: reg,
 		metrics:  newMetrics(reg),
 		limits:   map[string]int64{},
+		access:   map[string]endpoint{},
+		rates:    newRateLimits(cfg.RateLimit, cfg.RateBurst),
 	}
 	for _, o := range opts {
 		o(s)
 	}
+	if s.authn != nil && cfg.TokenCacheTTL > 0 {
+		s.authn = newTokenCache(s.authn, cfg.TokenCacheTTL)
+	}
 	s.routes()
+	s.apiDoc = withPermissions(openapiDoc, s.access)
 	return s
 }
 
@@ -143,21 +172,26 @@ func (s *Server) routes() {
 
 	// Full paths rather than a /v1 subrouter: gorilla/mux subrouters turn a
 	// method mismatch into a 404 instead of a 405.
-	r.Handle("/v1/divisions", s.handle(s.divisions)).Methods(http.MethodGet)
-	r.Handle("/v1/towns/{code}", s.handle(s.town)).Methods(http.MethodGet)
-	r.Handle("/v1/grids/{code}", s.handle(s.grid)).Methods(http.MethodGet)
-	r.Handle("/v1/buildings/{id}", s.handle(s.building)).Methods(http.MethodGet)
+	get, post := http.MethodGet, http.MethodPost
+	s.add(r, []route{
+		{get, "/v1/me", "", s.me},
+		{get, "/v1/divisions", auth.ReadLibrary, s.divisions},
+		{get, "/v1/towns/{code}", auth.ReadLibrary, s.town},
+		{get, "/v1/grids/{code}", auth.ReadLibrary, s.grid},
+		{get, "/v1/buildings/{id}", auth.ReadLibrary, s.building},
 
-	r.Handle("/v1/addresses/validate", s.handle(s.validate)).Methods(http.MethodPost)
-	r.Handle("/v1/addresses/validate:batch", s.handle(s.validateBatch)).Methods(http.MethodPost)
+		{post, "/v1/addresses/validate", auth.ReadLibrary, s.validate},
+		{post, "/v1/addresses/validate:batch", auth.ReadLibrary, s.validateBatch},
+		{get, "/v1/addresses/parse", auth.ReadLibrary, s.parse},
+		{get, "/v1/addresses/search", auth.ReadLibrary, s.search},
+		{get, "/v1/addresses/{code}", auth.ReadLibrary, s.addressByCode},
+
+		{post, "/v1/library/import", auth.WriteLibrary, s.libraryImport},
+	})
 	s.limits["/v1/addresses/validate:batch"] = s.cfg.MaxBatchBytes
-	r.Handle("/v1/addresses/parse", s.handle(s.parse)).Methods(http.MethodGet)
-	r.Handle("/v1/addresses/search", s.handle(s.search)).Methods(http.MethodGet)
-	r.Handle("/v1/addresses/{code}", s.handle(s.addressByCode)).Methods(http.MethodGet)
-
-	r.Handle("/v1/library/import", s.handle(s.libraryImport)).Methods(http.MethodPost)
 	s.limits["/v1/library/import"] = s.cfg.MaxBatchBytes
-	r.Handle("/v1/library/export", s.handle(s.libraryExport)).Methods(http.MethodGet)
+	s.protect(r, get, "/v1/library/export", endpoint{perm: auth.ReadLibrary, sensitive: "export"}, s.libraryExport)
+	s.protect(r, get, "/v1/audit", endpoint{perm: auth.ReadAudit, sensitive: "read_audit"}, s.auditLog)
 
 	s.entityRoutes(r)
 	s.entityReadRoutes(r)
@@ -179,7 +213,7 @@ func (s *Server) routes() {
 }
 
 // Handler returns the server's root handler with its middleware.
-func (s *Server) Handler() http.Handler { return s.observe(s.router) }
+func (s *Server) Handler() http.Handler { return s.observe(s.cors(s.router)) }
 
 // Serve answers requests on ln until ctx is cancelled, then shuts down
 // gracefully, letting in-flight requests finish within the shutdown timeout.
@@ -237,6 +271,6 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 var openapiDoc = mustMergeOpenAPI()
 
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
-	writeBody(w, http.StatusOK, "application/json", openapiDoc)
+	writeBody(w, http.StatusOK, "application/json", s.apiDoc)
 	return nil
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -71,6 +72,9 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
 	if f.After, f.Limit = q.page(); q.err != nil {
 		return q.err
 	}
+	if err := scopeFilter(r.Context(), &f.TownCode, &f.Department); err != nil {
+		return err
+	}
 	ts, more, err := wf.Tasks(r.Context(), f)
 	if err != nil {
 		return err
@@ -88,6 +92,9 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request) error {
 	}
 	t, events, err := wf.Task(r.Context(), id)
 	if err != nil {
+		return err
+	}
+	if err := seeRow(r.Context(), t.TownCode, t.Department, fmt.Sprintf("task %d", id)); err != nil {
 		return err
 	}
 	out := toTaskJSON(t, time.Now())
@@ -148,6 +155,9 @@ func (s *Server) taskStep(action supervision.TaskAction) handlerFunc {
 		if body.Assignee != nil {
 			step.Assignee = *body.Assignee
 		}
+		if err := s.taskInScope(r.Context(), wf, id); err != nil {
+			return err
+		}
 		t, err := wf.StepTask(r.Context(), id, step, wf.policy)
 		if err != nil {
 			return err
@@ -176,6 +186,9 @@ func (s *Server) requestCheck(w http.ResponseWriter, r *http.Request) error {
 	u, err := supervision.ParseUSCC(body.USCC)
 	if err != nil {
 		return derrors.Field("uscc", "%v", err)
+	}
+	if err := s.entityInScope(r.Context(), u); err != nil {
+		return err
 	}
 	t, err := wf.RequestCheck(r.Context(), supervision.CheckRequest{USCC: u, Department: body.Department,
 		Items: body.Items, Reason: body.Reason, DueInDays: body.DueInDays}, wf.policy)
@@ -213,6 +226,9 @@ func (s *Server) taskVisits(w http.ResponseWriter, r *http.Request) error {
 	assignee := r.URL.Query().Get("assignee")
 	if assignee == "" {
 		return derrors.Field("assignee", "is required: the grid (village, town) code whose visits to plan")
+	}
+	if err := scopeAssignee(r.Context(), assignee); err != nil {
+		return err
 	}
 	vs, err := wf.Visits(r.Context(), assignee)
 	if err != nil {

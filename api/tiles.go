@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/gridsentry/gridsentry/auth"
 	"github.com/gridsentry/gridsentry/derrors"
 	"github.com/gridsentry/gridsentry/supervision"
 	"github.com/gridsentry/gridsentry/tiles"
@@ -76,7 +76,7 @@ func (s *Server) tileRoutes(r *mux.Router) {
 		{"/tiles/{layers}.json", s.tileJSON},
 		{"/tiles/{layers}/{z}/{x}/{y}.mvt", s.tile},
 	} {
-		r.Handle(rt.path, s.cors(s.handle(rt.h))).Methods(http.MethodGet, http.MethodOptions)
+		s.protect(r, http.MethodGet, rt.path, endpoint{perm: auth.ReadTiles}, rt.h)
 	}
 }
 
@@ -87,38 +87,6 @@ func (s *Server) tileServer() (*tileServer, error) {
 		return nil, derrors.New(derrors.Unavailable, "tiles are not enabled on this server")
 	}
 	return &s.tiles, nil
-}
-
-// cors answers cross-origin requests from the allowed origins
-// (Config.CORSOrigins) and their preflight OPTIONS requests.
-func (s *Server) cors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
-		anyOrigin := slices.Contains(s.cfg.CORSOrigins, "*")
-		allowed := origin != "" && (anyOrigin || slices.Contains(s.cfg.CORSOrigins, origin))
-		if !anyOrigin {
-			w.Header().Add("Vary", "Origin")
-		}
-		if allowed {
-			if anyOrigin {
-				w.Header().Set("Access-Control-Allow-Origin", "*")
-			} else {
-				w.Header().Set("Access-Control-Allow-Origin", origin)
-			}
-			w.Header().Set("Access-Control-Expose-Headers", "ETag, Content-Encoding")
-		}
-		if r.Method == http.MethodOptions {
-			if allowed {
-				w.Header().Set("Access-Control-Allow-Methods", "GET, OPTIONS")
-				w.Header().Set("Access-Control-Allow-Headers", "If-None-Match, Accept-Encoding")
-				w.Header().Set("Access-Control-Max-Age", "86400")
-			}
-			w.Header().Set("Allow", "GET, OPTIONS")
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // origin returns the scheme and host the client reached this server at,

@@ -35,7 +35,7 @@ func (f *fakeTiles) Tile(_ context.Context, t tiles.Tile, layers []tiles.Layer, 
 }
 
 func newTileServer(t *testing.T, cfg api.Config, b api.TileBuilder) *httptest.Server {
-	srv := api.New(cfg, nil, nil, slog.New(slog.DiscardHandler), api.WithTiles(tiles.DefaultCatalogue(), b))
+	srv := api.New(cfg, nil, nil, slog.New(slog.DiscardHandler), api.WithTiles(tiles.DefaultCatalogue(), b), asAdmin)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return ts
@@ -93,7 +93,7 @@ func TestTileHTTPStatus(t *testing.T) {
 		})
 	}
 	// Tiles are off on a server without them.
-	srv := api.New(api.Config{}, nil, nil, slog.New(slog.DiscardHandler))
+	srv := api.New(api.Config{}, nil, nil, slog.New(slog.DiscardHandler), asAdmin)
 	rec := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/tiles/buildings/16/0/0.mvt", nil))
 	if rec.Code != http.StatusServiceUnavailable {
@@ -121,7 +121,7 @@ func TestTileHTTPCaching(t *testing.T) {
 
 	// gzip: a different representation with its own tag, the same bytes once inflated.
 	resp, zipped := getTile(t, url, map[string]string{"Accept-Encoding": "br, gzip;q=0.8"})
-	if resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
+	if resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(strings.Join(resp.Header.Values("Vary"), ","), "Accept-Encoding") {
 		t.Fatalf("Content-Encoding %q, Vary %q", resp.Header.Get("Content-Encoding"), resp.Header.Get("Vary"))
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(zipped))
@@ -156,11 +156,17 @@ func TestTileHTTPCORS(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
-	// The default: any origin.
-	anyTS := newTileServer(t, api.Config{}, &fakeTiles{})
-	resp, _ := getTile(t, anyTS.URL+"/tiles/buildings.json", map[string]string{"Origin": "https://qgis.example"})
+	// The default: no other origin (the console is served from the same one).
+	defaultTS := newTileServer(t, api.Config{}, &fakeTiles{})
+	resp, _ := getTile(t, defaultTS.URL+"/tiles/buildings.json", map[string]string{"Origin": "https://qgis.example"})
+	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "" {
+		t.Errorf("default: Access-Control-Allow-Origin %q, want none", got)
+	}
+	// Any origin.
+	anyTS := newTileServer(t, api.Config{CORSOrigins: []string{"*"}}, &fakeTiles{})
+	resp, _ = getTile(t, anyTS.URL+"/tiles/buildings.json", map[string]string{"Origin": "https://qgis.example"})
 	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "*" {
-		t.Errorf("default: Access-Control-Allow-Origin %q, want *", got)
+		t.Errorf("any: Access-Control-Allow-Origin %q, want *", got)
 	}
 	// An allow-list.
 	b := &fakeTiles{}
@@ -218,7 +224,7 @@ func TestTileHTTPComposite(t *testing.T) {
 	db := pgtest.Demo(t)
 	cat := tiles.DefaultCatalogue()
 	tiler := &tiles.Tiler{Catalogue: cat, Builders: map[tiles.Kind]tiles.Builder{tiles.Table: db}}
-	srv := api.New(api.Config{}, db, db, slog.New(slog.DiscardHandler), api.WithTiles(cat, tiler))
+	srv := api.New(api.Config{}, db, db, slog.New(slog.DiscardHandler), api.WithTiles(cat, tiler), asAdmin)
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	var x, y int
@@ -305,7 +311,7 @@ func TestTileCoverageParameters(t *testing.T) {
 func TestTileCache(t *testing.T) {
 	b := &fakeTiles{}
 	cache := tiles.NewCache(16 << 20)
-	srv := api.New(api.Config{}, nil, nil, slog.New(slog.DiscardHandler), api.WithTiles(tiles.DefaultCatalogue(), b), api.WithTileCache(cache))
+	srv := api.New(api.Config{}, nil, nil, slog.New(slog.DiscardHandler), api.WithTiles(tiles.DefaultCatalogue(), b), api.WithTileCache(cache), asAdmin)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	url := ts.URL + "/tiles/grids,buildings/16/53484/28454.mvt"

@@ -15,6 +15,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
+	"github.com/gridsentry/gridsentry/auth"
 	"github.com/gridsentry/gridsentry/derrors"
 	"github.com/gridsentry/gridsentry/geo"
 	"github.com/gridsentry/gridsentry/supervision"
@@ -94,49 +95,44 @@ func (s *Server) flow() (workflow, error) {
 
 func (s *Server) workflowRoutes(r *mux.Router) {
 	get, post, put := http.MethodGet, http.MethodPost, http.MethodPut
-	for _, rt := range []struct {
-		method, path string
-		h            handlerFunc
-	}{
-		{get, "/v1/departments", s.listDepartments},
-		{get, "/v1/rules/scope", s.getScopeRules},
-		{put, "/v1/rules/scope", s.putScopeRules},
-		{get, "/v1/inspection-items", s.listInspectionItems},
-		{put, "/v1/towns/{code}/inspection-items", s.putTownItems},
+	s.add(r, []route{
+		{get, "/v1/departments", auth.ReadTasks, s.listDepartments},
+		{get, "/v1/rules/scope", auth.ReadTasks, s.getScopeRules},
+		{put, "/v1/rules/scope", auth.ManageRules, s.putScopeRules},
+		{get, "/v1/inspection-items", auth.ReadTasks, s.listInspectionItems},
+		{put, "/v1/towns/{code}/inspection-items", auth.ManageRules, s.putTownItems},
 
 		// /v1/tasks/visits before /v1/tasks/{id}, which would take it.
-		{get, "/v1/tasks/visits", s.taskVisits},
-		{get, "/v1/tasks", s.listTasks},
-		{post, "/v1/tasks", s.requestCheck},
-		{get, "/v1/tasks/{id}", s.getTask},
-		{post, "/v1/tasks/{id}/receive", s.taskStep(supervision.TaskReceive)},
-		{post, "/v1/tasks/{id}/feedback", s.taskStep(supervision.TaskAnswer)},
-		{post, "/v1/tasks/{id}/complete", s.taskStep(supervision.TaskComplete)},
-		{post, "/v1/tasks/{id}/return", s.taskStep(supervision.TaskReturn)},
-		{post, "/v1/tasks/{id}/assign", s.taskStep(supervision.TaskAssign)},
+		{get, "/v1/tasks/visits", auth.ReadTasks, s.taskVisits},
+		{get, "/v1/tasks", auth.ReadTasks, s.listTasks},
+		{post, "/v1/tasks", auth.WriteTasks, s.requestCheck},
+		{get, "/v1/tasks/{id}", auth.ReadTasks, s.getTask},
+		{post, "/v1/tasks/{id}/receive", auth.WriteTasks, s.taskStep(supervision.TaskReceive)},
+		{post, "/v1/tasks/{id}/feedback", auth.WriteTasks, s.taskStep(supervision.TaskAnswer)},
+		{post, "/v1/tasks/{id}/complete", auth.WriteTasks, s.taskStep(supervision.TaskComplete)},
+		{post, "/v1/tasks/{id}/return", auth.WriteTasks, s.taskStep(supervision.TaskReturn)},
+		{post, "/v1/tasks/{id}/assign", auth.WriteTasks, s.taskStep(supervision.TaskAssign)},
 
-		{post, "/v1/inspections", s.postInspection},
-		{get, "/v1/inspections", s.listInspections},
-		{get, "/v1/inspections/{id}", s.getInspection},
+		{post, "/v1/inspections", auth.WriteInspections, s.postInspection},
+		{get, "/v1/inspections", auth.ReadTasks, s.listInspections},
+		{get, "/v1/inspections/{id}", auth.ReadTasks, s.getInspection},
 
-		{post, "/v1/leads", s.postLead},
-		{get, "/v1/leads", s.listLeads},
-		{get, "/v1/leads/{id}", s.getLead},
-		{post, "/v1/leads/{id}/transfer", s.leadStep(supervision.LeadTransfer)},
-		{post, "/v1/leads/{id}/escalate", s.leadStep(supervision.LeadEscalate)},
-		{post, "/v1/leads/{id}/decide", s.leadStep(supervision.LeadDecide)},
-		{post, "/v1/leads/{id}/accept", s.leadStep(supervision.LeadAccept)},
-		{post, "/v1/leads/{id}/close", s.leadStep(supervision.LeadClose)},
+		{post, "/v1/leads", auth.WriteInspections, s.postLead},
+		{get, "/v1/leads", auth.ReadLeads, s.listLeads},
+		{get, "/v1/leads/{id}", auth.ReadLeads, s.getLead},
+		{post, "/v1/leads/{id}/transfer", auth.HandleLeads, s.leadStep(supervision.LeadTransfer)},
+		{post, "/v1/leads/{id}/escalate", auth.HandleLeads, s.leadStep(supervision.LeadEscalate)},
+		{post, "/v1/leads/{id}/decide", auth.HandleLeads, s.leadStep(supervision.LeadDecide)},
+		{post, "/v1/leads/{id}/accept", auth.HandleLeads, s.leadStep(supervision.LeadAccept)},
+		{post, "/v1/leads/{id}/close", auth.HandleLeads, s.leadStep(supervision.LeadClose)},
 
-		{post, "/v1/complaints", s.postComplaint},
-		{get, "/v1/complaints", s.listComplaints},
-		{post, "/v1/violations", s.postViolation},
-		{get, "/v1/violations", s.listViolations},
-		{post, "/v1/entities/{uscc}/abnormal", s.abnormal(false)},
-		{post, "/v1/entities/{uscc}/abnormal/remove", s.abnormal(true)},
-	} {
-		r.Handle(rt.path, s.handle(rt.h)).Methods(rt.method)
-	}
+		{post, "/v1/complaints", auth.WriteInspections, s.postComplaint},
+		{get, "/v1/complaints", auth.ReadTasks, s.listComplaints},
+		{post, "/v1/violations", auth.WriteInspections, s.postViolation},
+		{get, "/v1/violations", auth.ReadEntities, s.listViolations},
+		{post, "/v1/entities/{uscc}/abnormal", auth.WriteEntities, s.abnormal(false)},
+		{post, "/v1/entities/{uscc}/abnormal/remove", auth.WriteEntities, s.abnormal(true)},
+	})
 }
 
 // asInvalid turns the domain's validation error into a 400 naming the

@@ -39,7 +39,7 @@ func newFlowCity(t *testing.T) *flowCity {
 	t.Helper()
 	ts, db, ix := addressCity(t)
 	srv := api.New(api.Config{}, db, db, slog.New(slog.DiscardHandler), api.WithAddresses(ix, db),
-		api.WithWorkflow(db), api.WithTaskPolicy(supervision.Policy{}))
+		api.WithWorkflow(db), api.WithTaskPolicy(supervision.Policy{}), asAdmin)
 	ts.Config.Handler = srv.Handler()
 	c := &flowCity{url: ts.URL, db: db}
 	ctx := context.Background()
@@ -750,7 +750,7 @@ func flowUSCC(t *testing.T, n int) string {
 }
 
 func TestWorkflowDisabled(t *testing.T) {
-	srv := api.New(api.Config{}, nil, nil, slog.New(slog.DiscardHandler))
+	srv := api.New(api.Config{}, nil, nil, slog.New(slog.DiscardHandler), asAdmin)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	c := &flowCity{url: ts.URL}

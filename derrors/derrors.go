@@ -17,6 +17,7 @@ var (
 	Forbidden    = errors.New("forbidden")    // credentials lack the permission
 	TooLarge     = errors.New("too large")    // the request body is over the limit
 	Unavailable  = errors.New("unavailable")  // a dependency (the database) is down
+	RateLimited  = errors.New("rate limited") // the caller sent more requests than its rate allows
 )
 
 // An Error is a domain error with a message meant for the client and the
@@ -57,7 +58,7 @@ func Field(field, format string, args ...any) *Error {
 
 // Code returns the domain code of err as clients see it: "invalid",
 // "not_found", "conflict", "unauthorized", "forbidden", "too_large",
-// "unavailable", or "internal" for anything else.
+// "unavailable", "rate_limited", or "internal" for anything else.
 func Code(err error) string {
 	switch {
 	case errors.Is(err, Invalid):
@@ -74,6 +75,8 @@ func Code(err error) string {
 		return "too_large"
 	case errors.Is(err, Unavailable):
 		return "unavailable"
+	case errors.Is(err, RateLimited):
+		return "rate_limited"
 	}
 	return "internal"
 }

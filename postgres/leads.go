@@ -12,14 +12,14 @@ import (
 )
 
 const leadColumns = `l.id, coalesce(l.uscc, ''), l.inspection_id, l.from_department, coalesce(l.department_code, ''),
-	l.category, l.description, l.location, l.status, l.result, l.created_at, l.updated_at`
+	l.category, l.description, l.location, l.status, l.result, l.created_at, l.updated_at, coalesce(l.town_code, '')`
 
 func scanLead(row pgx.CollectableRow) (supervision.Lead, error) {
 	var l supervision.Lead
 	var uscc, status string
 	var loc []byte
 	err := row.Scan(&l.ID, &uscc, &l.InspectionID, &l.FromDepartment, &l.Department, &l.Category,
-		&l.Description, &loc, &status, &l.Result, &l.CreatedAt, &l.UpdatedAt)
+		&l.Description, &loc, &status, &l.Result, &l.CreatedAt, &l.UpdatedAt, &l.TownCode)
 	if err != nil {
 		return l, err
 	}

@@ -42,6 +42,7 @@ type Lead struct {
 	Category       string
 	Description    string
 	Location       *geo.WGS84
+	TownCode       string // its entity's town, else the town its location lies in; set by the store
 	Status         LeadStatus
 	CreatedAt      time.Time
 	UpdatedAt      time.Time

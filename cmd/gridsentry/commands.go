@@ -16,6 +16,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/gridsentry/gridsentry/api"
+	"github.com/gridsentry/gridsentry/auth"
 	"github.com/gridsentry/gridsentry/demo"
 	"github.com/gridsentry/gridsentry/derrors"
 	"github.com/gridsentry/gridsentry/postgres"
@@ -114,6 +115,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err := loadDemo(ctx, db, dc, log, stderr); err != nil {
 			return err
 		}
+	}
+	// A local admin token for the developer at this machine, printed once.
+	if cfg.devToken, _, err = db.CreateToken(ctx, auth.Principal{Role: auth.Admin}, 24*time.Hour, "gridsentry dev"); err != nil {
+		return err
 	}
 	return serve(ctx, &cfg, db, log, stdout)
 }
@@ -234,9 +239,11 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 
 	opts := []api.Option{api.WithAddresses(index, db), api.WithLibraryFiles(db, db),
 		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(db), api.WithWorkflow(db), api.WithTaskPolicy(policy),
-		api.WithFlags(db, flagCfg), api.WithAlerts(alerts), api.WithPlans(db), api.WithConsole(web.Files())}
+		api.WithFlags(db, flagCfg), api.WithAlerts(alerts), api.WithPlans(db), api.WithConsole(web.Files()),
+		api.WithAuthenticator(db), api.WithAudit(db)}
 	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBatchBytes: cfg.MaxBatchBytes, ShutdownTimeout: cfg.ShutdownTimeout,
-		CORSOrigins: cfg.corsOrigins()}, db, readiness{db, index}, log, append(opts, tileParts.options()...)...)
+		CORSOrigins: cfg.corsOrigins(), PublicTiles: cfg.PublicTiles, RateLimit: float64(cfg.RateLimit), RateBurst: cfg.RateBurst},
+		db, readiness{db, index}, log, append(opts, tileParts.options()...)...)
 	// The coverage loads in the background, the tile cache is seeded, and
 	// both follow the change feed.
 	wg.Add(1)
@@ -247,6 +254,9 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 	url := "http://" + ln.Addr().String() + "/"
 	log.Info("serving", "url", url)
 	fmt.Fprintf(stdout, "gridsentry is serving at %s (Ctrl-C to stop)\n", url)
+	if cfg.devToken != "" {
+		fmt.Fprintf(stdout, "local admin token (24 h): %s\nconsole, signed in: %s#token=%s\n", cfg.devToken, url, cfg.devToken)
+	}
 	return srv.Serve(ctx, ln)
 }
 

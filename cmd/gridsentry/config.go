@@ -34,9 +34,14 @@ type config struct {
 	HolidaysFile     string        // GRIDSENTRY_HOLIDAYS_FILE: public holidays and make-up working days
 	FlagConfigFile   string        // GRIDSENTRY_FLAG_CONFIG: thresholds of the flag rules (JSON)
 	FlagsFullEvery   time.Duration // GRIDSENTRY_FLAGS_FULL_EVERY: how often every flag is evaluated afresh
-	CORSOrigins      string        // GRIDSENTRY_CORS_ORIGINS: origins allowed to read the tiles from a browser
+	CORSOrigins      string        // GRIDSENTRY_CORS_ORIGINS: origins allowed to call the API from a browser
+	PublicTiles      bool          // GRIDSENTRY_PUBLIC_TILES: tiles readable without a token
+	RateLimit        int           // GRIDSENTRY_RATE_LIMIT: requests a second per token; 0: none
+	RateBurst        int           // GRIDSENTRY_RATE_BURST: the bursts RateLimit allows
 	TileCacheMB      int           // GRIDSENTRY_TILE_CACHE_MB: memory for built tiles
 	TileSeedZoom     int           // GRIDSENTRY_TILE_SEED_ZOOM: deepest zoom cached at start; 0: none
+
+	devToken string // the local admin token gridsentry dev made, printed once serving
 }
 
 // corsOrigins returns the allowed origins of -cors-origins: "*" for any,
@@ -139,9 +144,15 @@ func (c *config) registerHTTP(fs *flag.FlagSet) {
 		"largest request body accepted, in bytes (env GRIDSENTRY_MAX_BODY_BYTES)")
 	fs.Int64Var(&c.MaxBatchBytes, "max-batch-bytes", int64(envInt("GRIDSENTRY_MAX_BATCH_BYTES", 1<<30)),
 		"largest body of a bulk request (NDJSON batch, import), in bytes (env GRIDSENTRY_MAX_BATCH_BYTES)")
-	fs.StringVar(&c.CORSOrigins, "cors-origins", envOr("GRIDSENTRY_CORS_ORIGINS", "*"),
-		"origins allowed to read /tiles from a browser: * for any, or a comma-separated list such as "+
-			"https://gis.example.org; empty for none (env GRIDSENTRY_CORS_ORIGINS)")
+	fs.StringVar(&c.CORSOrigins, "cors-origins", envOr("GRIDSENTRY_CORS_ORIGINS", ""),
+		"origins allowed to call the API and read the tiles from a browser: a comma-separated list such as "+
+			"https://gis.example.org, or * for any; empty for none, as the console is served from the same origin (env GRIDSENTRY_CORS_ORIGINS)")
+	fs.BoolVar(&c.PublicTiles, "public-tiles", envBool("GRIDSENTRY_PUBLIC_TILES", false),
+		"serve /tiles without a token, the whole city to anyone; otherwise tiles need a token with read_tiles and show its town only (env GRIDSENTRY_PUBLIC_TILES)")
+	fs.IntVar(&c.RateLimit, "rate-limit", envInt("GRIDSENTRY_RATE_LIMIT", 50),
+		"requests a second each token may make (anonymous tile readers: each address); over it, 429 with Retry-After; 0: no limit (env GRIDSENTRY_RATE_LIMIT)")
+	fs.IntVar(&c.RateBurst, "rate-burst", envInt("GRIDSENTRY_RATE_BURST", 400),
+		"requests a token may make at once before -rate-limit applies: a map opening fetches a few hundred tiles (env GRIDSENTRY_RATE_BURST)")
 	fs.IntVar(&c.TileCacheMB, "tile-cache-mb", envInt("GRIDSENTRY_TILE_CACHE_MB", 256),
 		"memory for built vector tiles, in MiB; 0: no cache (env GRIDSENTRY_TILE_CACHE_MB)")
 	fs.IntVar(&c.TileSeedZoom, "tile-seed-zoom", envInt("GRIDSENTRY_TILE_SEED_ZOOM", 12),
@@ -176,7 +187,7 @@ func (c *config) logValues() []any {
 		"max_body_bytes", c.MaxBodyBytes, "max_batch_bytes", c.MaxBatchBytes, "statement_timeout", c.StatementTimeout.String(),
 		"shutdown_timeout", c.ShutdownTimeout.String(), "db_max_conns", c.DBMaxConns,
 		"first_check_days", c.FirstCheckDays, "change_check_days", c.ChangeCheckDays, "permit_days", c.PermitDays,
-		"cors_origins", c.CORSOrigins, "holidays_file", c.HolidaysFile, "flag_config", c.FlagConfigFile, "flags_full_every", c.FlagsFullEvery.String(),
+		"cors_origins", c.CORSOrigins, "public_tiles", c.PublicTiles, "rate_limit", c.RateLimit, "rate_burst", c.RateBurst, "holidays_file", c.HolidaysFile, "flag_config", c.FlagConfigFile, "flags_full_every", c.FlagsFullEvery.String(),
 		"tile_cache_mb", c.TileCacheMB, "tile_seed_zoom", c.TileSeedZoom,
 	}
 }
@@ -253,4 +264,14 @@ func checkEnv() error {
 		}
 	}
 	return nil
+}
+
+// envBool reads key as strconv.ParseBool does (1, true, 0, false, ...).
+func envBool(key string, def bool) bool {
+	if v := env(key, ""); v != "" {
+		if b, err := strconv.ParseBool(v); err == nil {
+			return b
+		}
+	}
+	return def
 }
