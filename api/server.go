@@ -77,6 +77,7 @@ type Server struct {
 	plans    PlanStore     // plans.go
 	tiles    tileServer    // tiles.go
 	console  fs.FS         // console.go
+	audit    AuditLog      // audit.go
 }
 
 // IndexSource gives the current in-memory address index (nil until loaded).
