@@ -209,3 +209,49 @@ func cleanValue(v any) any {
 	}
 	return v
 }
+
+// entryJSON is the JSON shape of an entry: a field the entry does not have
+// is null, Detail is {} when empty.
+type entryJSON struct {
+	ID         int64          `json:"id"`
+	At         time.Time      `json:"at"`
+	TokenID    *int64         `json:"token_id"`
+	Role       *string        `json:"role"`
+	TownCode   *string        `json:"town_code"`
+	Department *string        `json:"department"`
+	Actor      *string        `json:"actor"`
+	Action     string         `json:"action"`
+	Method     *string        `json:"method"`
+	Route      *string        `json:"route"`
+	Object     *string        `json:"object"`
+	Status     *int           `json:"status"`
+	Remote     *string        `json:"remote"`
+	RequestID  *string        `json:"request_id"`
+	Detail     map[string]any `json:"detail"`
+}
+
+// MarshalJSON writes e as GET /v1/audit and gridsentry audit -json show
+// it: snake_case names, null for what the entry does not have (a command
+// has no token, method or status), the time in RFC 3339 in e.At's zone.
+func (e Entry) MarshalJSON() ([]byte, error) {
+	str := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	out := entryJSON{ID: e.ID, At: e.At, Role: str(e.Role), TownCode: str(e.TownCode),
+		Department: str(e.Department), Actor: str(e.Actor), Action: e.Action, Method: str(e.Method),
+		Route: str(e.Route), Object: str(e.Object), Remote: str(e.Remote), RequestID: str(e.RequestID),
+		Detail: e.Detail}
+	if e.TokenID != 0 {
+		out.TokenID = &e.TokenID
+	}
+	if e.Status != 0 {
+		out.Status = &e.Status
+	}
+	if out.Detail == nil {
+		out.Detail = map[string]any{}
+	}
+	return json.Marshal(out)
+}

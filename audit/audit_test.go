@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
@@ -135,4 +136,36 @@ func FuzzClean(f *testing.F) {
 			t.Errorf("Validate(Clean(%+v)) = %v", e, err)
 		}
 	})
+}
+
+func TestEntryJSON(t *testing.T) {
+	at := time.Date(2026, 11, 27, 9, 30, 15, 0, time.FixedZone("CST", 8*3600))
+	for _, tc := range []struct {
+		name string
+		e    audit.Entry
+		want string
+	}{
+		{"a request under a token",
+			audit.Entry{ID: 1, At: at, TokenID: 7, Role: "grid_manager", TownCode: "441900003", Department: "amr_food",
+				Action: audit.Unmask, Method: "GET", Route: "/v1/entities/{uscc}", Object: "uscc=9144", Status: 200,
+				Remote: "10.1.2.3", RequestID: "4f2a", Detail: map[string]any{"query": "unmask=true"}},
+			`{"id":1,"at":"2026-11-27T09:30:15+08:00","token_id":7,"role":"grid_manager","town_code":"441900003",` +
+				`"department":"amr_food","actor":null,"action":"unmask","method":"GET","route":"/v1/entities/{uscc}",` +
+				`"object":"uscc=9144","status":200,"remote":"10.1.2.3","request_id":"4f2a","detail":{"query":"unmask=true"}}`},
+		{"a command",
+			audit.Entry{ID: 2, At: at.UTC(), Actor: "cli:root", Action: audit.Write, Route: "import library"},
+			`{"id":2,"at":"2026-11-27T01:30:15Z","token_id":null,"role":null,"town_code":null,"department":null,` +
+				`"actor":"cli:root","action":"write","method":null,"route":"import library","object":null,"status":null,` +
+				`"remote":null,"request_id":null,"detail":{}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := json.Marshal(tc.e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, string(b)); diff != "" {
+				t.Errorf("JSON (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
