@@ -94,6 +94,7 @@ type Server struct {
 	plans    PlanStore     // plans.go
 	tiles    tileServer    // tiles.go
 	console  fs.FS         // console.go
+	audit    AuditLog      // audit.go
 
 	authn  Authenticator       // access.go
 	fixed  *auth.Principal     // access.go: the caller of requests without a token

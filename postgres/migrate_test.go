@@ -52,7 +52,7 @@ func TestMigrationsUpDownUp(t *testing.T) {
 	if err := m.Up(ctx, quiet); err != nil {
 		t.Fatalf("up: %v", err)
 	}
-	want := "abnormal_listings address_history api_tokens buildings campaign_entities campaigns cluster_hosts complaints datasets " +
+	want := "abnormal_listings address_history api_tokens audit_log buildings campaign_entities campaigns cluster_hosts complaints datasets " +
 		"demo_entity_truth demo_flag_truth departments doorplates entities entity_open_flags entity_versions entity_visits feeds flag_events " +
 		"flag_queue flag_runs flags grids imports inspection_items inspections lead_events leads library_changes places " +
 		"registration_changes restricted_trades roads rooms scope_rules task_events tasks tile_changes towns villages violations"
