@@ -40,8 +40,9 @@ func WithFixedPrincipal(p auth.Principal) Option {
 // the audit log keeps.
 type endpoint struct {
 	perm auth.Permission
-	// sensitive names the audit action of a read that is logged like a
-	// write (an export, a query of the audit log); "" for an ordinary read.
+	// sensitive names the audit action (audit.Export, audit.ReadAudit, ...)
+	// of a read that is logged like a write, or of a write logged under
+	// its own action (audit.Token); "" for an ordinary read or a write.
 	sensitive string
 	// unmaskable routes show personal data in full when asked with
 	// ?unmask=true by a principal holding auth.Unmask, and log it.
@@ -115,7 +116,7 @@ func (s *Server) guard(ep endpoint, h handlerFunc) handlerFunc {
 			}
 			// No personal data leaves unmasked without its trace: the entry is
 			// written before the handler runs, and its failure is a 503.
-			if err := s.record(r, p, "unmask", http.StatusOK); err != nil {
+			if err := s.record(r, p, audit.Unmask, http.StatusOK); err != nil {
 				return err
 			}
 			ctx = context.WithValue(ctx, unmaskKey, true)
@@ -135,7 +136,7 @@ func (s *Server) guard(ep endpoint, h handlerFunc) handlerFunc {
 		}
 		action := ep.sensitive
 		if action == "" {
-			action = "write"
+			action = audit.Write
 		}
 		if err := s.record(r, p, action, code); err != nil && herr == nil {
 			s.log.ErrorContext(ctx, "audit entry not written", "request_id", requestID(ctx), "err", err.Error())
@@ -331,6 +332,17 @@ type cachedPrincipal struct {
 
 func newTokenCache(next Authenticator, ttl time.Duration) *tokenCache {
 	return &tokenCache{next: next, ttl: ttl, now: time.Now, entries: map[[32]byte]cachedPrincipal{}}
+}
+
+// forget drops the token id from the cache, once revoked here.
+func (c *tokenCache) forget(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.entries {
+		if e.p.TokenID == id {
+			delete(c.entries, k)
+		}
+	}
 }
 
 func (c *tokenCache) Authenticate(ctx context.Context, token string) (auth.Principal, error) {

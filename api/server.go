@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gridsentry/gridsentry/addressbook"
+	"github.com/gridsentry/gridsentry/audit"
 	"github.com/gridsentry/gridsentry/auth"
 	"github.com/gridsentry/gridsentry/derrors"
 )
@@ -101,6 +102,7 @@ type Server struct {
 	access map[string]endpoint // "GET /v1/entities/{uscc}" → its permission
 	rates  *rateLimits         // ratelimit.go
 	apiDoc []byte              // openapiDoc with each operation's permission
+	tokens TokenStore          // tokens.go
 }
 
 // IndexSource gives the current in-memory address index (nil until loaded).
@@ -191,8 +193,9 @@ func (s *Server) routes() {
 	})
 	s.limits["/v1/addresses/validate:batch"] = s.cfg.MaxBatchBytes
 	s.limits["/v1/library/import"] = s.cfg.MaxBatchBytes
-	s.protect(r, get, "/v1/library/export", endpoint{perm: auth.ReadLibrary, sensitive: "export"}, s.libraryExport)
-	s.protect(r, get, "/v1/audit", endpoint{perm: auth.ReadAudit, sensitive: "read_audit"}, s.auditLog)
+	s.protect(r, get, "/v1/library/export", endpoint{perm: auth.ReadLibrary, sensitive: audit.Export}, s.libraryExport)
+	s.tokenRoutes(r)
+	s.protect(r, get, "/v1/audit", endpoint{perm: auth.ReadAudit, sensitive: audit.ReadAudit}, s.auditLog)
 
 	s.entityRoutes(r)
 	s.entityReadRoutes(r)
