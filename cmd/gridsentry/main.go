@@ -16,6 +16,7 @@
 //	gridsentry tiles bench                             benchmark the vector tiles
 //	gridsentry token create -role R [-town CODE] [-department D] [-ttl 720h]   issue an API token
 //	gridsentry token list|revoke ID                    list the API tokens, or revoke one
+//	gridsentry audit [-action A] [-since T] [-json] ...  print the audit log, newest first
 //	gridsentry export addresses|buildings|all > FILE   write the library in the same formats
 //	gridsentry version                     print the version
 //
@@ -82,6 +83,8 @@ commands:
   tiles     bench: time vector tiles cold and cached, their sizes, and cached throughput over HTTP
   token     create -role R [-town CODE] [-department D] [-ttl 720h] [-note TEXT]: issue an API token,
             printed once; list: every token and its status; revoke ID: revoke one at once
+  audit     print the audit log, newest first (-token, -action, -route, -object, -since, -until,
+            -after, -limit filter it; -json prints NDJSON); the read is itself logged
   export    addresses|buildings|all: write the library as CSV or GeoJSON (the format import reads)
   version   print the version
 
@@ -120,6 +123,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runTiles(ctx, rest, stdout, stderr)
 	case "token":
 		return runToken(ctx, rest, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
