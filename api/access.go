@@ -212,6 +212,9 @@ func (s *Server) record(r *http.Request, p auth.Principal, action string, code i
 		Action: action, Method: r.Method, Route: routeTemplate(r), Object: objectOf(r),
 		Status: code, Remote: clientIP(r), RequestID: requestID(r.Context()),
 	}
+	if p.TokenID == 0 { // a server built WithFixedPrincipal: no token to name
+		e.Actor = "fixed principal " + string(p.Role)
+	}
 	detail := map[string]any{}
 	if q := r.URL.Query(); len(q) > 0 {
 		q.Del("access_token")

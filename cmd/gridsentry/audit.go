@@ -16,6 +16,7 @@ import (
 	"unicode"
 
 	"github.com/gridsentry/gridsentry/audit"
+	"github.com/gridsentry/gridsentry/postgres"
 )
 
 // runAudit prints the audit log, newest first, for a DBA on the machine.
@@ -201,4 +202,14 @@ func cell(s string) string {
 	}
 	q := strconv.Quote(s)
 	return q[1 : len(q)-1]
+}
+
+// recordCLI appends to the audit log what a local command wrote: the
+// actor is the operating-system user. A failure is reported on stderr but
+// does not fail the command, whose write is already committed.
+func recordCLI(ctx context.Context, db *postgres.DB, stderr io.Writer, action, command, object string, detail map[string]any) {
+	e := audit.Entry{Actor: audit.CLIActor(osUser()), Action: action, Route: command, Object: object, Detail: detail}
+	if _, err := db.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
+		fmt.Fprintf(stderr, "warning: the audit log was not written: %v\n", err)
+	}
 }

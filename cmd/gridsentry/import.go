@@ -10,11 +10,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/gridsentry/gridsentry/addressbook"
+	"github.com/gridsentry/gridsentry/audit"
 	"github.com/gridsentry/gridsentry/geo"
 )
 
@@ -168,6 +170,11 @@ flags:`)
 			where = "(all are in " + *report + ")"
 		}
 		fmt.Fprintf(stderr, "... and %d more rejected rows %s\n", more, where)
+	}
+	if !rep.DryRun {
+		recordCLI(ctx, db, stderr, audit.Write, "import "+pos[0], "import_id="+strconv.FormatInt(rep.ImportID, 10),
+			map[string]any{"file": pos[1], "inserted": rep.Inserted, "updated": rep.Updated, "unchanged": rep.Unchanged,
+				"retired": rep.Retired, "rejected": rep.Rejected})
 	}
 	log.Info("import done", "file", pos[1], "import_id", rep.ImportID, "dry_run", rep.DryRun,
 		"duration", time.Since(start).Round(time.Millisecond).String())

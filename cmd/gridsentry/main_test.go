@@ -96,14 +96,30 @@ func TestCommandsEndToEnd(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	body := strings.NewReader(`{"address": "东莞市不存在路1号"}`)
-	resp, err := http.Post(base+"v1/addresses/validate", "application/json", body)
-	if err != nil {
-		t.Fatal(err)
+	// The API needs a token: made on the machine, printed alone on stdout.
+	var tokenOut bytes.Buffer
+	if err := run(ctx, append([]string{"token", "create", "-role", "clerk", "-note", "desk 3"}, db...), &tokenOut, io.Discard); err != nil {
+		t.Fatalf("token create: %v", err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("validate = %d, want 200", resp.StatusCode)
+	token := strings.TrimSpace(tokenOut.String())
+	validate := func(token string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, base+"v1/addresses/validate", strings.NewReader(`{"address": "东莞市不存在路1号"}`))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := validate(""); code != http.StatusUnauthorized {
+		t.Errorf("validate without a token = %d, want 401", code)
+	}
+	if code := validate(token); code != http.StatusOK {
+		t.Errorf("validate with a clerk's token = %d, want 200", code)
 	}
 	cancel()
 	select {

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gridsentry/gridsentry/audit"
 	"github.com/gridsentry/gridsentry/auth"
 )
 
@@ -74,6 +75,8 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("token create: %w", err)
 		}
 		p.TokenID = id
+		recordCLI(ctx, db, stderr, audit.Token, "token create", "id="+strconv.FormatInt(id, 10),
+			map[string]any{"role": p.Role, "town_code": p.TownCode, "department": p.Department, "ttl": ttl.String(), "note": *note})
 		// The token alone on stdout, so a script can capture it; the rest
 		// on stderr. It is never shown again.
 		fmt.Fprintf(stderr, "created %v, expires in %v; store the token now, it is not shown again:\n", p, *ttl)
@@ -83,6 +86,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := db.RevokeToken(ctx, id); err != nil {
 			return fmt.Errorf("token revoke: %w", err)
 		}
+		recordCLI(ctx, db, stderr, audit.Token, "token revoke", "id="+strconv.FormatInt(id, 10), nil)
 		fmt.Fprintf(stderr, "revoked token %d\n", id)
 		return nil
 	}
