@@ -13,13 +13,14 @@ import (
 	"github.com/gridsentry/gridsentry/api"
 	"github.com/gridsentry/gridsentry/auth"
 	"github.com/gridsentry/gridsentry/postgres"
+	"github.com/gridsentry/gridsentry/postgres/cluster"
 	"github.com/gridsentry/gridsentry/postgres/cluster/clustertest"
 )
 
-// TestDatabaseOutage stops a private cluster under a running server: the API
-// answers 503 at once instead of hanging, and recovers by itself when the
-// database returns.
-func TestDatabaseOutage(t *testing.T) {
+// outageCluster starts a private cluster of the test's own, which it may
+// stop and start, with a migrated database and a pool over it.
+func outageCluster(t *testing.T) (*cluster.Cluster, *postgres.DB) {
+	t.Helper()
 	ctx := context.Background()
 	c := clustertest.Start(t)
 	if err := c.CreateDatabase(ctx, "gridsentry", false); err != nil {
@@ -29,15 +30,24 @@ func TestDatabaseOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(db.Close)
 	m, err := db.Migrator()
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer m.Close()
 	if err := m.Up(ctx, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
-	m.Close()
+	return c, db
+}
+
+// TestDatabaseOutage stops a private cluster under a running server: the API
+// answers 503 at once instead of hanging, and recovers by itself when the
+// database returns.
+func TestDatabaseOutage(t *testing.T) {
+	ctx := context.Background()
+	c, db := outageCluster(t)
 	srv := api.New(api.Config{}, db, db, slog.New(slog.DiscardHandler), asAdmin)
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
@@ -107,23 +117,7 @@ func TestDatabaseOutage(t *testing.T) {
 // every answer is a 200 again, without restarting the service.
 func TestDatabaseOutageUnderLoad(t *testing.T) {
 	ctx := context.Background()
-	c := clustertest.Start(t)
-	if err := c.CreateDatabase(ctx, "gridsentry", false); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, c.URL("gridsentry"), postgres.Options{ConnectTimeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	m, err := db.Migrator()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Up(ctx, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
-	m.Close()
+	c, db := outageCluster(t)
 	token, _, err := db.CreateToken(ctx, auth.Principal{Role: auth.Admin}, time.Hour, "outage test")
 	if err != nil {
 		t.Fatal(err)
