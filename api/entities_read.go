@@ -46,6 +46,7 @@ func (s *Server) entityReadRoutes(r *mux.Router) {
 	read := endpoint{perm: auth.ReadEntities, unmaskable: true}
 	s.protect(r, http.MethodGet, "/v1/entities", read, s.listEntities)
 	s.protect(r, http.MethodPost, "/v1/entities:search", read, s.searchEntities)
+	s.protect(r, http.MethodGet, "/v1/entities/export", endpoint{perm: auth.Export, sensitive: "export", unmaskable: true}, s.exportEntities)
 	s.protect(r, http.MethodGet, "/v1/entities/{uscc}", read, s.getEntity)
 }
 

@@ -48,7 +48,19 @@ func (db *DB) Entities(ctx context.Context, f supervision.EntityFilter) ([]super
 
 // entitiesQuery returns the SQL of Entities and its arguments.
 func entitiesQuery(f supervision.EntityFilter) (string, []any, error) {
-	var w sqlConds
+	w, err := entityConds(f)
+	if err != nil {
+		return "", nil, err
+	}
+	q := "SELECT " + entityColumns + " FROM entities" + w.where()
+	q += " ORDER BY uscc LIMIT " + w.arg(f.PageSize()+1)
+	return q, w.args, nil
+}
+
+// entityConds returns the conditions on the entities table that f sets (all
+// but its limit), shared by Entities and EachEntity.
+func entityConds(f supervision.EntityFilter) (*sqlConds, error) {
+	w := &sqlConds{}
 	w.eq("town_code", f.TownCode)
 	w.eq("village_code", f.VillageCode)
 	w.eq("grid_code", f.GridCode)
@@ -61,7 +73,7 @@ func entitiesQuery(f supervision.EntityFilter) (string, []any, error) {
 	if f.Within != nil {
 		g, err := geo.MarshalEWKB(f.Within)
 		if err != nil {
-			return "", nil, fmt.Errorf("postgres: entities within a polygon: %w", err)
+			return nil, fmt.Errorf("postgres: entities within a polygon: %w", err)
 		}
 		w.add("ST_Intersects(location, ST_GeomFromEWKB(%s))", g)
 	}
@@ -84,7 +96,7 @@ func entitiesQuery(f supervision.EntityFilter) (string, []any, error) {
 		w.add("last_inspected_at IS NULL")
 	}
 	if f.TaskStatus != "" {
-		w.add("EXISTS (SELECT 1 FROM tasks t WHERE t.uscc = entities.uscc AND " + taskStatusCond(f.TaskStatus, &w) + ")")
+		w.add("EXISTS (SELECT 1 FROM tasks t WHERE t.uscc = entities.uscc AND " + taskStatusCond(f.TaskStatus, w) + ")")
 	}
 	if c := f.AddressCode; c != "" {
 		if len(c) == 18 { // a room
@@ -108,12 +120,7 @@ func entitiesQuery(f supervision.EntityFilter) (string, []any, error) {
 	if f.After != "" {
 		w.add("uscc > %s", string(f.After))
 	}
-	q := "SELECT " + entityColumns + " FROM entities"
-	if len(w.conds) > 0 {
-		q += " WHERE " + strings.Join(w.conds, " AND ")
-	}
-	q += " ORDER BY uscc LIMIT " + w.arg(f.PageSize()+1)
-	return q, w.args, nil
+	return w, nil
 }
 
 // taskStatusCond is the condition on a task t of status s as clients see it
@@ -156,6 +163,14 @@ func (w *sqlConds) add(cond string, vals ...any) {
 		cond = fmt.Sprintf(cond, ps...)
 	}
 	w.conds = append(w.conds, cond)
+}
+
+// where returns the WHERE clause of the conditions, "" when there are none.
+func (w *sqlConds) where() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
 // eq adds column = value when value is set.

@@ -270,6 +270,9 @@ var (
 	_ api.FlagStore     = (*postgres.DB)(nil)
 )
 
+// The database streams the API's entity exports.
+var _ api.EntityExporter = (*postgres.DB)(nil)
+
 // The API's alert hub follows the database's alert listener.
 var _ postgres.AlertSink = (*api.AlertHub)(nil)
 
