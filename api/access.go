@@ -116,7 +116,7 @@ func (s *Server) guard(ep endpoint, h handlerFunc) handlerFunc {
 			}
 			// No personal data leaves unmasked without its trace: the entry is
 			// written before the handler runs, and its failure is a 503.
-			if err := s.record(r, p, audit.Unmask, http.StatusOK); err != nil {
+			if err := s.record(r, p, audit.Unmask, http.StatusOK, nil); err != nil {
 				return err
 			}
 			ctx = context.WithValue(ctx, unmaskKey, true)
@@ -129,18 +129,32 @@ func (s *Server) guard(ep endpoint, h handlerFunc) handlerFunc {
 		if !ok {
 			sw = &statusWriter{ResponseWriter: w}
 		}
-		herr := h(sw, r)
-		code := sw.code
-		if herr != nil {
-			code = status(herr)
-		}
 		action := ep.sensitive
 		if action == "" {
 			action = audit.Write
 		}
-		if err := s.record(r, p, action, code); err != nil && herr == nil {
-			s.log.ErrorContext(ctx, "audit entry not written", "request_id", requestID(ctx), "err", err.Error())
-		}
+		// Recorded after the handler, with the status it answered; also
+		// when it aborts a response it had begun (an export failing
+		// mid-stream panics with http.ErrAbortHandler), marked aborted.
+		var herr error
+		done := false
+		defer func() {
+			code, detail := sw.code, map[string]any(nil)
+			switch {
+			case !done:
+				detail = map[string]any{"aborted": true}
+			case herr != nil:
+				code = status(herr)
+			}
+			if code == 0 { // nothing written: an empty 200, or a panic before any answer
+				code = map[bool]int{true: http.StatusOK, false: http.StatusInternalServerError}[done]
+			}
+			if err := s.record(r, p, action, code, detail); err != nil && herr == nil {
+				s.log.ErrorContext(ctx, "audit entry not written", "request_id", requestID(ctx), "err", err.Error())
+			}
+		}()
+		herr = h(sw, r)
+		done = true
 		return herr
 	}
 }
@@ -202,8 +216,8 @@ func wantsUnmask(r *http.Request, ep endpoint) (bool, error) {
 }
 
 // record appends an audit entry for r, answered with code, when the server
-// keeps an audit log.
-func (s *Server) record(r *http.Request, p auth.Principal, action string, code int) error {
+// keeps an audit log; detail adds to what the entry says of the request.
+func (s *Server) record(r *http.Request, p auth.Principal, action string, code int, detail map[string]any) error {
 	if s.audit == nil {
 		return nil
 	}
@@ -215,7 +229,9 @@ func (s *Server) record(r *http.Request, p auth.Principal, action string, code i
 	if p.TokenID == 0 { // a server built WithFixedPrincipal: no token to name
 		e.Actor = "fixed principal " + string(p.Role)
 	}
-	detail := map[string]any{}
+	if detail == nil {
+		detail = map[string]any{}
+	}
 	if q := r.URL.Query(); len(q) > 0 {
 		q.Del("access_token")
 		detail["query"] = q.Encode()

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -547,10 +548,21 @@ func TestEntityExportFailure(t *testing.T) {
 		{"after rows already sent", 5000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			log := &memoryAudit{}
 			srv := api.New(api.Config{}, nil, nil, slog.New(slog.DiscardHandler),
-				api.WithEntityReader(failingExporter{n: tc.rows}), asAdmin)
+				api.WithEntityReader(failingExporter{n: tc.rows}), api.WithAudit(log), asAdmin)
 			ts := httptest.NewServer(srv.Handler())
 			defer ts.Close()
+			// Whatever became of the export, it is in the audit log, an
+			// export broken mid-stream marked aborted.
+			defer func() {
+				ts.Close() // waits for the handler, and so for its entry
+				if len(log.entries) != 1 || log.entries[0].Action != audit.Export ||
+					tc.rows > 0 && log.entries[0].Detail["aborted"] != true ||
+					tc.rows == 0 && log.entries[0].Status != http.StatusServiceUnavailable {
+					t.Errorf("audit entries %+v, want one export entry (aborted: %v)", log.entries, tc.rows > 0)
+				}
+			}()
 			resp, err := ts.Client().Get(ts.URL + "/v1/entities/export?format=ndjson")
 			if err != nil {
 				if tc.rows == 0 {
@@ -572,4 +584,21 @@ func TestEntityExportFailure(t *testing.T) {
 			}
 		})
 	}
+}
+
+// memoryAudit keeps the entries appended to it.
+type memoryAudit struct {
+	mu      sync.Mutex
+	entries []audit.Entry
+}
+
+func (m *memoryAudit) AppendAudit(ctx context.Context, e audit.Entry) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.entries = append(m.entries, e)
+	return int64(len(m.entries)), nil
+}
+
+func (m *memoryAudit) AuditLog(ctx context.Context, f audit.Filter) ([]audit.Entry, bool, error) {
+	return nil, false, nil
 }
