@@ -255,7 +255,9 @@ await step("an entity page opens", async () => {
   if (!flagged) throw new Error("no open flag about an entity in the demo city");
   await page.goto(`${base}/#/entity/${flagged.uscc}`);
   await page.waitForSelector("#entity-name", { timeout: 15000 });
-  await page.waitForSelector(`#entity-flags li[data-flag='${flagged.id}'] form`, { timeout: 5000 });
+  // Drawn with the name; the map's flight to the entity may hold the page's
+  // main thread (WebGL on the CPU) for seconds on a busy machine.
+  await page.waitForSelector(`#entity-flags li[data-flag='${flagged.id}'] form`, { timeout: 15000 });
   await page.waitForFunction(() => window.__gridsentryMap.getZoom() > 15, null, { timeout: 15000 });
   await idle();
   if ((await rendered(["focus-circle"])) === 0) throw new Error("the entity is not on the map");
@@ -327,7 +329,7 @@ await step("a clerk sees no flags, reviews or unmasking", async () => {
   await idle();
   if (await page.locator("#flag-list, [aria-label='待处理预警']").count()) throw new Error("a clerk is shown the open flags");
   await page.goto(`${base}/#/entity/${flagged.uscc}`);
-  await page.waitForSelector("#entity-phone", { timeout: 15000 }); // drawn with the name
+  await page.waitForSelector("#entity-phone", { timeout: 15000 }); // drawn with the name (see above)
   for (const sel of ["#entity-flags", "#unmask", "form.review"]) {
     if (await page.locator(sel).count()) throw new Error(`a clerk is shown ${sel}`);
   }
