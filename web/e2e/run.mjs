@@ -1,20 +1,34 @@
 // End-to-end tests of the console in headless Debian Chromium, driven by
 // playwright-core (no browser download), against a running server:
 //
-//   GRIDSENTRY_E2E_URL=http://127.0.0.1:8080 node e2e/run.mjs
+//   GRIDSENTRY_E2E_URL=http://127.0.0.1:8080 GRIDSENTRY_E2E_TOKEN=gs_... node e2e/run.mjs
+//
+// GRIDSENTRY_E2E_TOKEN is an admin token (the one `gridsentry dev` prints).
+// With GRIDSENTRY_E2E_CLERK_TOKEN (a clerk's) and GRIDSENTRY_E2E_TOWN_TOKEN
+// (a grid manager's of town GRIDSENTRY_E2E_TOWN) the run also checks what
+// those roles see. The console is opened first without a token: it must
+// ask to sign in and get nothing from the API.
 //
 // Any console error, page error, failed request or HTTP error answer fails
-// the run. Screenshots go to e2e/screenshots/.
+// the run, but the 401s a step expects (a refused token before signing in),
+// which the step counts itself. Screenshots go to e2e/screenshots/.
 import { chromium } from "playwright-core";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const base = (process.env.GRIDSENTRY_E2E_URL ?? "").replace(/\/$/, "");
-if (!base) {
-  console.error("e2e: set GRIDSENTRY_E2E_URL to the server's URL, e.g. http://127.0.0.1:8080");
+const token = process.env.GRIDSENTRY_E2E_TOKEN ?? "";
+if (!base || !token) {
+  console.error("e2e: set GRIDSENTRY_E2E_URL to the server's URL, e.g. http://127.0.0.1:8080, and GRIDSENTRY_E2E_TOKEN to an admin token");
   process.exit(2);
 }
+const clerkToken = process.env.GRIDSENTRY_E2E_CLERK_TOKEN ?? "";
+const townToken = process.env.GRIDSENTRY_E2E_TOWN_TOKEN ?? "";
+const town = process.env.GRIDSENTRY_E2E_TOWN ?? "";
+/** auth is the header of the test's own API calls (page.request). */
+const auth = { headers: { Authorization: `Bearer ${token}` } };
+const TOKEN_KEY = "gridsentry.token";
 const shots = join(dirname(fileURLToPath(import.meta.url)), "screenshots");
 await mkdir(shots, { recursive: true });
 for (const f of await readdir(shots)) if (f.startsWith("fail-")) await rm(join(shots, f)); // an earlier run's
@@ -31,7 +45,19 @@ const browser = await chromium.launch({
 const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: "zh-CN" });
 
 const problems = [];
-page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+/**
+ * refusals, while a step sets it, collects the answers of the API (/v1,
+ * /tiles) instead of letting a 401 fail the step: the step expects them
+ * and checks them itself. Chromium logs each refused request as a console
+ * error too; those are expected alike.
+ */
+let refusals = null;
+const isAPI = (url) => { const p = new URL(url).pathname; return p.startsWith("/v1/") || p === "/tiles" || p.startsWith("/tiles/"); };
+page.on("console", (m) => {
+  if (m.type() !== "error") return;
+  if (refusals && /status of 401 \(Unauthorized\)/.test(m.text())) return;
+  problems.push(`console: ${m.text()}`);
+});
 page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
 page.on("requestfailed", (r) => {
   // A GET cancelled on purpose is not a failure: MapLibre drops the tiles of a
@@ -39,7 +65,13 @@ page.on("requestfailed", (r) => {
   if (r.failure()?.errorText === "net::ERR_ABORTED" && r.method() === "GET") return;
   problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
 });
-page.on("response", (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`); });
+page.on("response", (r) => {
+  if (refusals && isAPI(r.url())) {
+    refusals.push({ status: r.status(), url: r.url() });
+    if (r.status() === 401) return;
+  }
+  if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
+});
 
 let failed = 0;
 async function step(name, fn) {
@@ -67,6 +99,71 @@ async function idle(hook = "__gridsentryMap", timeout = 60000) {
 async function rendered(layers, hook = "__gridsentryMap") {
   return page.evaluate(([ls, h]) => window[h].queryRenderedFeatures({ layers: ls }).length, [layers, hook]);
 }
+
+/** stored is the token the console keeps, or null. */
+const stored = () => page.evaluate((k) => localStorage.getItem(k), TOKEN_KEY);
+
+/** signedOut checks the sign-in panel shows, the console shows nothing else, and the API gave nothing. */
+async function signedOut() {
+  await page.locator("#signin-token").waitFor({ state: "visible", timeout: 10000 });
+  for (const sel of ["#who", "#side", "#map", "nav"]) {
+    if (await page.locator(sel).isVisible()) throw new Error(`${sel} shows before signing in`);
+  }
+  if (await page.evaluate(() => !!window.__gridsentryMap)) throw new Error("the map was made before signing in");
+  const answered = refusals.filter((r) => r.status < 400);
+  if (answered.length) throw new Error(`the API answered before signing in: ${answered.map((r) => `${r.status} ${r.url}`).join(", ")}`);
+}
+
+await step("without a token the console asks to sign in", async () => {
+  refusals = [];
+  try {
+    await page.goto(`${base}/#/coverage`);
+    await signedOut();
+    if (await stored()) throw new Error("a token is stored before signing in");
+    // A malformed token is refused before asking the server.
+    await page.fill("#signin-token", "not-a-token");
+    await page.click("#signin button[type='submit']");
+    await page.locator("#signin-msg", { hasText: "令牌格式不对" }).waitFor({ timeout: 5000 });
+    await signedOut();
+    if (refusals.length) throw new Error(`the console called the API without a token: ${refusals.map((r) => r.url).join(", ")}`);
+    await page.screenshot({ path: join(shots, "signin.png") });
+  } finally {
+    refusals = null;
+  }
+});
+
+await step("a refused token is dropped and the sign-in asked for", async () => {
+  refusals = [];
+  try {
+    // Well formed, but no token the server issued.
+    await page.evaluate((k) => localStorage.setItem(k, "gs_" + "A".repeat(43)), TOKEN_KEY);
+    await page.reload();
+    await page.locator("#signin-msg", { hasText: "令牌无效" }).waitFor({ timeout: 10000 });
+    await signedOut();
+    if (!refusals.some((r) => r.status === 401 && new URL(r.url).pathname === "/v1/me")) {
+      throw new Error(`no 401 from /v1/me: ${JSON.stringify(refusals)}`);
+    }
+    if ((await stored()) !== null) throw new Error("the refused token is still stored");
+  } finally {
+    refusals = null;
+  }
+});
+
+await step("signing in with #token= keeps the token and takes it out of the address bar", async () => {
+  // A new page load, as when the link `gridsentry dev` prints is opened.
+  await page.goto("about:blank");
+  const tile = page.waitForRequest((r) => /\/tiles\/.*\.mvt/.test(r.url()), { timeout: 30000 });
+  await page.goto(`${base}/#token=${token}`);
+  await page.locator("#who-role", { hasText: "管理员 · 全市" }).waitFor({ timeout: 15000 });
+  if (page.url().includes("token") || (await page.evaluate(() => location.hash)).includes(token)) {
+    throw new Error(`the token stays in the address bar: ${page.url()}`);
+  }
+  if ((await stored()) !== token) throw new Error("the token is not stored");
+  if (await page.locator("#signin").isVisible()) throw new Error("the sign-in panel still shows");
+  // The map's tile requests carry the token (tiles are not public by default).
+  const sent = (await tile).headers()["authorization"];
+  if (sent !== `Bearer ${token}`) throw new Error(`a tile request was sent with Authorization ${sent}`);
+});
 
 await step("coverage map loads and draws tiles", async () => {
   await page.goto(`${base}/#/coverage`);
@@ -133,7 +230,7 @@ await step("an address check shows the result on the map", async () => {
   await page.goto(`${base}/#/address`);
   await idle();
   // Take an address the library has, from its own search.
-  const res = await page.request.get(`${base}/v1/entities?link_status=matched&limit=1`);
+  const res = await page.request.get(`${base}/v1/entities?link_status=matched&limit=1`, auth);
   const entity = (await res.json()).items[0];
   // The type-ahead answers for a road's name.
   const road = /[\u4e00-\u9fff]+?(?:大道|路|街|巷)/.exec(entity.address_text.replace(/^东莞市[^镇街]*?(镇|街道)/, ""))?.[0] ?? entity.address_text;
@@ -153,16 +250,35 @@ await step("an address check shows the result on the map", async () => {
 
 let flagged;
 await step("an entity page opens", async () => {
-  const res = await page.request.get(`${base}/v1/flags?status=open&limit=20`);
+  const res = await page.request.get(`${base}/v1/flags?status=open&limit=20`, auth);
   flagged = (await res.json()).items.find((f) => f.uscc && f.location);
   if (!flagged) throw new Error("no open flag about an entity in the demo city");
   await page.goto(`${base}/#/entity/${flagged.uscc}`);
   await page.waitForSelector("#entity-name", { timeout: 15000 });
-  await page.waitForSelector(`#entity-flags li[data-flag='${flagged.id}'] form`, { timeout: 5000 });
+  // Drawn with the name; the map's flight to the entity may hold the page's
+  // main thread (WebGL on the CPU) for seconds on a busy machine.
+  await page.waitForSelector(`#entity-flags li[data-flag='${flagged.id}'] form`, { timeout: 15000 });
   await page.waitForFunction(() => window.__gridsentryMap.getZoom() > 15, null, { timeout: 15000 });
   await idle();
   if ((await rendered(["focus-circle"])) === 0) throw new Error("the entity is not on the map");
   await page.screenshot({ path: join(shots, "entity.png") });
+});
+
+await step("an admin shows an entity's personal data in full", async () => {
+  const phone = () => page.locator("#entity-phone").innerText();
+  if (!/^\d{3}\*{4}\d{4}$/.test(await phone())) throw new Error(`the phone shows unmasked at first: ${await phone()}`);
+  if (!(await page.locator("#entity-legal-rep").innerText()).includes("*")) throw new Error("the legal representative shows unmasked at first");
+  const asked = page.waitForRequest((r) => r.url().includes(`/v1/entities/${flagged.uscc}?unmask=true`), { timeout: 10000 });
+  await page.click("#unmask");
+  await asked;
+  await page.waitForFunction(() => /^1\d{10}$/.test(document.getElementById("entity-phone")?.textContent ?? ""), null, { timeout: 10000 });
+  if ((await page.locator("#entity-legal-rep").innerText()).includes("*")) throw new Error("the legal representative is still masked");
+  if (!(await page.locator("#unmask-note").innerText()).includes("审计")) throw new Error("no note that the view is audited");
+  if (await page.locator("#unmask").count()) throw new Error("the unmask button still shows");
+  // The server logged it.
+  const res = await page.request.get(`${base}/v1/audit?action=unmask&limit=20`, auth);
+  const entries = (await res.json()).items;
+  if (!entries.some((e) => e.object === `uscc=${flagged.uscc}`)) throw new Error(`no unmask entry for ${flagged.uscc} in the audit log`);
 });
 
 await step("a flag is reviewed", async () => {
@@ -172,7 +288,7 @@ await step("a flag is reviewed", async () => {
   await page.click(`${li} button[data-decision='confirm']`);
   // The page reloads the entity; the confirmed flag offers to reopen it.
   await page.waitForSelector(`${li} button[data-decision='reopen']`, { timeout: 15000 });
-  const res = await page.request.get(`${base}/v1/flags/${flagged.id}`);
+  const res = await page.request.get(`${base}/v1/flags/${flagged.id}`, auth);
   const status = (await res.json()).status;
   if (status !== "confirmed") throw new Error(`flag ${flagged.id} is ${status}`);
   // Put it back as it was for the next run.
@@ -186,7 +302,7 @@ await step("layers catalogue with TileJSON and preview", async () => {
   await page.waitForSelector(".card[data-layer='buildings']", { timeout: 10000 });
   const tilejson = await page.inputValue(".card[data-layer='buildings'] input");
   if (!/\/tiles\/buildings\.json$/.test(tilejson)) throw new Error(`TileJSON URL ${tilejson}`);
-  const res = await page.request.get(tilejson);
+  const res = await page.request.get(tilejson, auth);
   if (!res.ok()) throw new Error(`TileJSON answers ${res.status()}`);
   await idle("__gridsentryPreview");
   await page.click(".card[data-layer='grids'] button:has-text('预览')");
@@ -194,6 +310,46 @@ await step("layers catalogue with TileJSON and preview", async () => {
   await idle("__gridsentryPreview");
   if ((await rendered(["p-fill"], "__gridsentryPreview")) === 0) throw new Error("the preview drew no grids");
   await page.screenshot({ path: join(shots, "layers.png") });
+});
+
+/** signOut signs out with the header's button and checks the console forgot the token. */
+async function signOut() {
+  await page.click("#signout");
+  await page.locator("#signin-token").waitFor({ state: "visible", timeout: 10000 });
+  if ((await stored()) !== null) throw new Error("the token is still stored after signing out");
+}
+
+await step("a clerk sees no flags, reviews or unmasking", async () => {
+  if (!clerkToken) return console.log("skip (no GRIDSENTRY_E2E_CLERK_TOKEN)");
+  await signOut();
+  await page.fill("#signin-token", clerkToken);
+  await page.click("#signin button[type='submit']");
+  await page.locator("#who-role", { hasText: "登记员 · 全市" }).waitFor({ timeout: 15000 });
+  await page.goto(`${base}/#/coverage`);
+  await idle();
+  if (await page.locator("#flag-list, [aria-label='待处理预警']").count()) throw new Error("a clerk is shown the open flags");
+  await page.goto(`${base}/#/entity/${flagged.uscc}`);
+  await page.waitForSelector("#entity-phone", { timeout: 15000 }); // drawn with the name (see above)
+  for (const sel of ["#entity-flags", "#unmask", "form.review"]) {
+    if (await page.locator(sel).count()) throw new Error(`a clerk is shown ${sel}`);
+  }
+  if (!/\*/.test(await page.locator("#entity-phone").innerText())) throw new Error("a clerk sees the phone unmasked");
+  await idle();
+});
+
+await step("a town's grid manager filters its own town only", async () => {
+  if (!townToken || !town) return console.log("skip (no GRIDSENTRY_E2E_TOWN_TOKEN and GRIDSENTRY_E2E_TOWN)");
+  await signOut();
+  const flags = page.waitForRequest((r) => new URL(r.url()).pathname === "/v1/flags", { timeout: 15000 });
+  await page.goto(`${base}/#token=${townToken}`);
+  await page.locator("#who-role", { hasText: /^网格管理员 · [^\d]+$/ }).waitFor({ timeout: 15000 });
+  const options = await page.$$eval("#f-town option", (os) => os.map((o) => o.value));
+  if (options.length !== 1 || options[0] !== town) throw new Error(`the town filter offers ${JSON.stringify(options)}, want only ${town}`);
+  const asked = new URL((await flags).url()).searchParams.get("town");
+  if (asked !== town) throw new Error(`the flags were asked for town ${asked}, want ${town}`);
+  await page.waitForSelector("#flag-list li", { timeout: 10000 });
+  await idle();
+  await page.screenshot({ path: join(shots, "town.png") });
 });
 
 await browser.close();

@@ -1,6 +1,9 @@
-// The API client: fetch wrappers that turn the server's one error shape,
+// The API client: fetch wrappers that send the signed-in token and turn
+// the server's one error shape,
 // {"error": {"code", "message", "details": {"field", "request_id"}}},
 // into an ApiError with a message a person can read.
+
+import { bearerFor, retryAfter, sameOrigin } from "./session";
 
 /** ApiError is a failed request: the server's error, or a network failure. */
 export class ApiError extends Error {
@@ -10,6 +13,8 @@ export class ApiError extends Error {
     readonly code: string,
     readonly field?: string,
     readonly requestId?: string,
+    /** retryAfter is the seconds to wait before asking again (429, 503). */
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.name = "ApiError";
@@ -26,6 +31,7 @@ const CODE_TEXT: Record<string, string> = {
   unavailable: "服务暂不可用",
   method_not_allowed: "不支持的操作",
   internal: "服务器内部错误",
+  rate_limited: "请求过于频繁",
 };
 
 /** errorText is the Chinese headline of an error code. */
@@ -33,20 +39,34 @@ export function errorText(code: string): string {
   return CODE_TEXT[code] ?? "请求失败";
 }
 
-/** errorFromBody builds the ApiError of a failed response from its status and body text. */
-export function errorFromBody(status: number, body: string, requestId?: string | null): ApiError {
+/** tooManyText is the notice of a 429: "请求过于频繁，请 12 秒后重试。" */
+export function tooManyText(seconds: number | null | undefined): string {
+  return seconds ? `请求过于频繁，请 ${seconds} 秒后重试。` : "请求过于频繁，请稍后重试。";
+}
+
+/**
+ * errorFromBody builds the ApiError of a failed response from its status,
+ * body text, request id and Retry-After (seconds). A 403 keeps the
+ * server's message (it names what the role may not do); a 429 says how
+ * long to wait.
+ */
+export function errorFromBody(status: number, body: string, requestId?: string | null, retry?: number | null): ApiError {
+  const wait = retry ?? undefined;
   try {
     const j = JSON.parse(body) as { error?: { code?: unknown; message?: unknown; field?: unknown; details?: { field?: unknown; request_id?: unknown } } };
     const e = j.error;
     if (e && typeof e.code === "string" && typeof e.message === "string") {
       const field = typeof e.details?.field === "string" ? e.details.field : typeof e.field === "string" ? e.field : undefined;
       const rid = typeof e.details?.request_id === "string" ? e.details.request_id : requestId ?? undefined;
-      return new ApiError(`${errorText(e.code)}：${e.message}`, status, e.code, field, rid);
+      const msg = status === 429 ? tooManyText(wait) : `${errorText(e.code)}：${e.message}`;
+      return new ApiError(msg, status, e.code, field, rid, wait);
     }
   } catch {
     // not JSON: fall through
   }
-  return new ApiError(`请求失败（HTTP ${status}）`, status, status >= 500 ? "internal" : "invalid", undefined, requestId ?? undefined);
+  const code = status === 401 ? "unauthorized" : status === 403 ? "forbidden" : status === 429 ? "rate_limited" : status >= 500 ? "internal" : "invalid";
+  const msg = status === 429 ? tooManyText(wait) : `请求失败（HTTP ${status}）`;
+  return new ApiError(msg, status, code, undefined, requestId ?? undefined, wait);
 }
 
 /** Query is a set of query parameters; undefined, null and "" are left out. */
@@ -65,11 +85,24 @@ export function withQuery(path: string, q: Query = {}): string {
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
+/** Auth connects the client to the sign-in: the token it sends and what it is told. */
+export interface Auth {
+  /** origin is the page's origin: the token is sent to its URLs only. */
+  readonly origin: string;
+  /** token gives the current token, or null when signed out. */
+  token(): string | null;
+  /** unauthorized hears of a 401; sent is the token the request carried (null: none). */
+  unauthorized(sent: string | null): void;
+  /** rateLimited hears of a 429 and the seconds to wait (null: not said). */
+  rateLimited(seconds: number | null): void;
+}
+
 /** Client calls the gridsentry API on one origin. */
 export class Client {
   constructor(
     private readonly base = "",
     private readonly fetchFn: Fetch = (i, init) => fetch(i, init),
+    private readonly auth?: Auth,
   ) {}
 
   /** get fetches JSON. */
@@ -83,21 +116,40 @@ export class Client {
   }
 
   private async request<T>(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
-    const init: RequestInit = { method, headers: { Accept: "application/json" } };
+    const url = this.base + path;
+    const headers: Record<string, string> = { Accept: "application/json" };
+    const init: RequestInit = { method, headers };
     if (signal) init.signal = signal;
     if (body !== undefined) {
       init.body = JSON.stringify(body);
-      init.headers = { Accept: "application/json", "Content-Type": "application/json" };
+      headers["Content-Type"] = "application/json";
+    }
+    let sent: string | null = null;
+    if (this.auth) {
+      sent = this.auth.token();
+      const authorization = bearerFor(url, this.auth.origin, sent);
+      if (authorization) headers["Authorization"] = authorization;
+      else if (sent === null && sameOrigin(url, this.auth.origin)) {
+        // Signed out: every route of this origin the client calls needs a
+        // token, so ask the person to sign in rather than the server.
+        this.auth.unauthorized(null);
+        throw new ApiError("未登录：请先登录", 401, "unauthorized");
+      }
     }
     let res: Response;
     try {
-      res = await this.fetchFn(this.base + path, init);
+      res = await this.fetchFn(url, init);
     } catch (err) {
       if (err instanceof DOMException && err.name === "AbortError") throw err;
       throw new ApiError("无法连接服务器，请检查网络", 0, "unavailable");
     }
     const text = await res.text();
-    if (!res.ok) throw errorFromBody(res.status, text, res.headers.get("X-Request-Id"));
+    if (!res.ok) {
+      const err = errorFromBody(res.status, text, res.headers.get("X-Request-Id"), retryAfter(res.headers.get("Retry-After")));
+      if (res.status === 401) this.auth?.unauthorized(sent);
+      if (res.status === 429) this.auth?.rateLimited(err.retryAfter ?? null);
+      throw err;
+    }
     if (text === "") return undefined as T;
     try {
       return JSON.parse(text) as T;
@@ -141,7 +193,10 @@ export interface Entity {
   address_text: string;
   industry: string | null;
   industry_name?: string | null;
+  /** legal_rep, phone and id_number are masked unless asked for with ?unmask=true */
   legal_rep?: string | null;
+  phone?: string | null;
+  id_number?: string | null;
   last_inspected_at: string | null;
   link: Link | null;
 }

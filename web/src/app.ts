@@ -1,7 +1,9 @@
-// What the screens share: the API client, the main map (made once, on
-// first use), the side panel and the page area, and the coverage filter.
+// What the screens share: the API client, who is signed in, the main map
+// (made once, on first use), the side panel and the page area, and the
+// coverage filter.
 
-import type { Client, Division } from "./api";
+import type { Me } from "./access";
+import type { Auth, Client, Division } from "./api";
 import { NO_FILTER, type CoverageFilter } from "./coverage";
 import { MapView } from "./mapview";
 import { TOGGLES } from "./style";
@@ -14,6 +16,8 @@ export class App {
 
   constructor(
     readonly api: Client,
+    readonly auth: Auth,
+    readonly me: Me,
     readonly side: HTMLElement,
     readonly mapEl: HTMLElement,
     readonly page: HTMLElement,
@@ -21,7 +25,7 @@ export class App {
 
   /** map gives the main map, making it the first time. */
   map(): Promise<MapView> {
-    this.mapPromise ??= MapView.create(this.api, this.mapEl);
+    this.mapPromise ??= MapView.create(this.api, this.auth, this.mapEl);
     return this.mapPromise;
   }
 

@@ -6,7 +6,8 @@ import type { Map as MLMap, StyleSpecification, GeoJSONSource, VectorTileSource 
 import { coverageTileURL, type CoverageFilter } from "./coverage";
 import { cssFamilies, FONT_FAMILIES } from "./glyphs";
 import { FOCUS_SOURCE, GRID_HIT, prepareStyle, TOWN_LABELS_SOURCE } from "./style";
-import type { Client } from "./api";
+import type { Auth, Client } from "./api";
+import { transformRequest } from "./session";
 
 export interface FocusFeature {
   type: "Feature";
@@ -21,6 +22,26 @@ declare global {
   }
 }
 
+/**
+ * watchErrors hands a map's refused requests to the sign-in: a 401 (the
+ * token was revoked or expired) asks to sign in again, a 429 shows the
+ * notice. Other errors go to the console, as MapLibre does without a
+ * listener.
+ */
+export function watchErrors(map: MLMap, auth: Auth): void {
+  map.on("error", (e) => {
+    const status = (e.error as { status?: unknown } | undefined)?.status;
+    const token = auth.token();
+    if (status === 401) {
+      if (token !== null) auth.unauthorized(token);
+    } else if (status === 429) {
+      auth.rateLimited(null); // MapLibre keeps the response's headers to itself
+    } else {
+      console.error(e.error);
+    }
+  });
+}
+
 export class MapView {
   private constructor(
     readonly map: MLMap,
@@ -29,7 +50,7 @@ export class MapView {
   ) {}
 
   /** create loads /tiles/style.json and makes the map in container. */
-  static async create(api: Client, container: HTMLElement): Promise<MapView> {
+  static async create(api: Client, auth: Auth, container: HTMLElement): Promise<MapView> {
     const server = await api.get<StyleSpecification>("/tiles/style.json");
     const style = prepareStyle(server);
     const cov = style.sources["coverage"] as VectorTileSource | undefined;
@@ -42,7 +63,9 @@ export class MapView {
       maxPitch: 0,
       dragRotate: false,
       hash: false,
+      transformRequest: transformRequest(auth.origin, () => auth.token()),
     });
+    watchErrors(map, auth);
     map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
     map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
     map.keyboard.enable();

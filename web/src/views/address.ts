@@ -3,6 +3,7 @@
 // standard address, level, score, issues and candidates on the map, and
 // who else is registered in the same building.
 
+import { shows } from "../access";
 import type { App, Cleanup } from "../app";
 import type { Address, Entity, Page, ValidateResult } from "../api";
 import { h, replace, errorBox } from "../dom";
@@ -135,7 +136,7 @@ export function renderAddress(app: App, initial?: string): Cleanup {
     });
 
     const a = r.address ?? r.candidates[0];
-    if (!a) return;
+    if (!a || !shows(app.me).entities) return;
     const q = a.building_id != null ? { building: a.building_id } : { address_code: a.code };
     replace(neighbours, h("h3", {}, r.address ? "同一楼栋登记的主体" : "首选候选楼栋登记的主体"), h("p", { class: "small" }, "加载中…"));
     app.api.get<Page<Entity>>("/v1/entities", { ...q, limit: 50 }, validateAbort.signal)

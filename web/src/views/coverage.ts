@@ -2,6 +2,7 @@
 // figures and blind spots of a clicked hexagon or grid, and the open flags.
 
 import type { MapGeoJSONFeature, MapMouseEvent } from "maplibre-gl";
+import { shows, townOptions } from "../access";
 import type { App, Cleanup } from "../app";
 import type { Entity, Flag, Page } from "../api";
 import { WINDOWS, validFilter } from "../coverage";
@@ -26,13 +27,17 @@ const FIGURES: [string, string][] = [
 
 export function renderCoverage(app: App): Cleanup {
   app.layout("map");
+  const may = shows(app.me);
   const detail = h("section", { "aria-label": "选中区域" });
   const flagsBox = h("section", { "aria-label": "待处理预警" });
   const status = h("p", { class: "small", role: "status" });
 
   const windowSel = h("select", { id: "f-window", name: "window" },
     WINDOWS.map((w) => h("option", { value: w, selected: w === app.filter.window }, `近 ${w} 天`)));
-  const townSel = h("select", { id: "f-town", name: "town" }, h("option", { value: "" }, "全市"));
+  const townSel = h("select", { id: "f-town", name: "town" });
+  const fillTowns = (towns: { code: string; name: string }[]): void =>
+    replace(townSel, townOptions(app.me, towns).map((o) => h("option", { value: o.value, selected: o.value === app.filter.town }, o.label)));
+  fillTowns([]);
   const industrySel = h("select", { id: "f-industry", name: "industry" },
     h("option", { value: "" }, "全部行业"),
     INDUSTRIES.map(([c, n]) => h("option", { value: c, selected: c === app.filter.industry }, `${c} ${n}`)));
@@ -44,7 +49,7 @@ export function renderCoverage(app: App): Cleanup {
     app.filter = f;
     map?.setCoverageFilter(f);
     clearDetail();
-    loadFlags();
+    if (may.flags) loadFlags();
   };
   const form = h("form", { class: "filters", "aria-label": "覆盖筛选",
     onsubmit: (e: Event) => { e.preventDefault(); apply(); } },
@@ -76,7 +81,7 @@ export function renderCoverage(app: App): Cleanup {
       return h("label", { for: `t-${t.id}` }, box, t.label);
     }));
 
-  replace(app.side, h("h2", {}, "监管覆盖"), form, legend, h("h3", {}, "显示"), toggles, status, detail, flagsBox);
+  replace(app.side, h("h2", {}, "监管覆盖"), form, legend, h("h3", {}, "显示"), toggles, status, detail, may.flags ? flagsBox : null);
 
   function clearDetail(): void {
     map?.select(null);
@@ -92,7 +97,7 @@ export function renderCoverage(app: App): Cleanup {
     const m = map.map;
     const layers = [GRID_HIT, "coverage-hex-fill", "entities-circle", "flags-circle"].filter((id) => map!.isVisible(id));
     const feats = m.queryRenderedFeatures(e.point, { layers });
-    const ent = feats.find((f) => f.layer.id === "entities-circle");
+    const ent = may.entities ? feats.find((f) => f.layer.id === "entities-circle") : undefined;
     if (ent && typeof ent.properties["uscc"] === "string") {
       location.hash = routeHash({ screen: "entity", uscc: ent.properties["uscc"] });
       return;
@@ -118,8 +123,8 @@ export function renderCoverage(app: App): Cleanup {
         h("div", { class: "figure big" }, h("b", {}, percent(num(p["coverage"]))), h("span", {}, "覆盖率")),
         FIGURES.map(([k, label]) => h("div", { class: "figure" }, h("b", {}, count(num(p[k]))), h("span", {}, label)))),
       h("p", { class: "small" }, `近 ${app.filter.window} 天${app.filter.industry ? `，${industryName(app.filter.industry)}` : ""}`),
-      h("h3", {}, "盲点：从未检查的在营主体"),
-      blind);
+      may.entities ? [h("h3", {}, "盲点：从未检查的在营主体"), blind] : null);
+    if (!may.entities) return;
     const q = isGrid
       ? { grid: String(p["code"]) }
       : { polygon: JSON.stringify(roundGeometry(f.geometry as { type: string; coordinates: unknown })) };
@@ -155,14 +160,14 @@ export function renderCoverage(app: App): Cleanup {
   })();
 
   app.towns().then((towns) => {
-    for (const t of towns) townSel.append(h("option", { value: t.properties.code, selected: t.properties.code === app.filter.town }, t.properties.name));
+    fillTowns(towns.map((t) => ({ code: t.properties.code, name: t.properties.name })));
     void app.map().then((m) => m.setTownLabels(towns.flatMap((t) => {
       const at = labelPoint(t.geometry);
       return at ? [{ name: t.properties.name, at }] : [];
     })));
   }).catch((err: unknown) => townSel.after(errorBox(err)));
 
-  loadFlags();
+  if (may.flags) loadFlags();
   function loadFlags(): void {
     flagsAbort.abort();
     flagsAbort = new AbortController();

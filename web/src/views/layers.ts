@@ -9,7 +9,9 @@ import type { TileCatalogue, TileLayer } from "../api";
 import { h, replace, errorBox } from "../dom";
 import { count } from "../format";
 import { cssFamilies, FONT_FAMILIES, GLYPHS_URL } from "../glyphs";
+import { watchErrors } from "../mapview";
 import { routeHash } from "../router";
+import { transformRequest } from "../session";
 
 const GEOMETRY: Record<string, string> = { point: "点", line: "线", polygon: "面" };
 
@@ -42,6 +44,8 @@ export function renderLayers(app: App, selected?: string): Cleanup {
   replace(app.page,
     h("h2", {}, "图层目录"),
     h("p", { class: "muted" }, "矢量瓦片（MVT，EPSG:3857）。在 QGIS 中：图层 ▸ 添加图层 ▸ 添加矢量瓦片图层，复制下方的 TileJSON 地址。"),
+    h("p", { class: "small", id: "tiles-token-note" }, "瓦片和 TileJSON 需要 API 令牌（向管理员申请 GIS 角色的令牌）：在客户端的连接设置中加请求头 ",
+      h("code", {}, "Authorization: Bearer gs_…"), "，或在瓦片地址后加 ", h("code", {}, "?access_token=gs_…"), "。不要把令牌写进共享的工程文件。"),
     h("div", { class: "layers-wrap" }, cards, h("aside", { class: "preview" }, previewTitle, previewEl)));
 
   let preview: MLMap | undefined;
@@ -62,7 +66,9 @@ export function renderLayers(app: App, selected?: string): Cleanup {
       preview = new maplibregl.Map({
         container: previewEl, style, center: [113.75, 23.02], zoom,
         attributionControl: false, localIdeographFontFamily: cssFamilies(FONT_FAMILIES),
+        transformRequest: transformRequest(app.auth.origin, () => app.auth.token()),
       });
+      watchErrors(preview, app.auth);
       preview.addControl(new maplibregl.NavigationControl({ showCompass: false }));
       (window as unknown as { __gridsentryPreview?: MLMap }).__gridsentryPreview = preview;
     } else {
