@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -20,10 +21,10 @@ import (
 	"github.com/gridsentry/gridsentry/tiles"
 )
 
-// TileBuilder builds the MVT of layers at a tile (tiles.Tiler does, from
-// the catalogue's builders).
+// TileBuilder builds the MVT of layers at a tile in a scope (tiles.Tiler
+// does, from the catalogue's builders).
 type TileBuilder interface {
-	Tile(ctx context.Context, t tiles.Tile, layers []tiles.Layer, f supervision.CoverageFilter) ([]byte, error)
+	Tile(ctx context.Context, t tiles.Tile, layers []tiles.Layer, f supervision.CoverageFilter, s tiles.Scope) ([]byte, error)
 }
 
 // tileServer is the catalogue, the builder and the cache of the tile
@@ -89,6 +90,35 @@ func (s *Server) tileServer() (*tileServer, error) {
 	return &s.tiles, nil
 }
 
+// tileScope returns the scope of the caller's tiles: its town for a
+// town-scoped token, the whole city for a city-wide token and for an
+// anonymous reader of public tiles.
+func tileScope(ctx context.Context) tiles.Scope {
+	if p, ok := principalOf(ctx); ok && !p.CityWide() {
+		return tiles.Scope(p.TownCode)
+	}
+	return tiles.WholeCity
+}
+
+// tokenQuery returns the query that the URLs of the catalogue, TileJSON
+// and the style carry: the caller's ?access_token= when that is how its
+// token came (a GIS client following the document's URLs then sends it
+// with every tile), "" when it came in the Authorization header (the
+// client sends the header again) or there is none.
+func tokenQuery(r *http.Request) string {
+	if r.Header.Get("Authorization") != "" {
+		return ""
+	}
+	if _, ok := principalOf(r.Context()); !ok {
+		return ""
+	}
+	t := r.URL.Query().Get("access_token")
+	if t == "" {
+		return ""
+	}
+	return url.Values{"access_token": {t}}.Encode()
+}
+
 // origin returns the scheme and host the client reached this server at,
 // for the absolute URLs of TileJSON and the style.
 func origin(r *http.Request) string {
@@ -121,13 +151,14 @@ func (s *Server) tileCatalogue(w http.ResponseWriter, r *http.Request) error {
 		MaxFeatures int              `json:"max_features"`
 		Fields      map[string]field `json:"fields"`
 		Parameters  []string         `json:"parameters,omitempty"`
+		Scoped      bool             `json:"scoped"`
 		TileJSON    string           `json:"tilejson"`
 	}
-	base := origin(r)
+	base, query := origin(r), tokenQuery(r)
 	out := struct {
 		Layers []layer `json:"layers"`
 		Style  string  `json:"style"`
-	}{Style: base + "/tiles/style.json"}
+	}{Style: tiles.StyleURL(base, query)}
 	for _, l := range ts.catalogue.Layers() {
 		fs := map[string]field{}
 		for _, f := range l.Fields {
@@ -138,7 +169,7 @@ func (s *Server) tileCatalogue(w http.ResponseWriter, r *http.Request) error {
 			params = []string{"window", "town", "industry", "kind"}
 		}
 		out.Layers = append(out.Layers, layer{l.Name, l.Description, l.Kind, l.Geometry, l.MinZoom, l.MaxZoom,
-			l.MaxFeatures, fs, params, tiles.TileJSONURL(base, []tiles.Layer{l})})
+			l.MaxFeatures, fs, params, l.Scoped, tiles.TileJSONURL(base, query, []tiles.Layer{l})})
 	}
 	return writeTileJSON(w, r, out)
 }
@@ -152,7 +183,7 @@ func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeTileJSON(w, r, tiles.NewTileJSON(origin(r), ts.catalogue.Bounds, layers))
+	return writeTileJSON(w, r, tiles.NewTileJSON(origin(r), tokenQuery(r), ts.catalogue.Bounds, layers))
 }
 
 func (s *Server) tileStyle(w http.ResponseWriter, r *http.Request) error {
@@ -160,11 +191,14 @@ func (s *Server) tileStyle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeTileJSON(w, r, tiles.Style(origin(r), ts.catalogue))
+	return writeTileJSON(w, r, tiles.Style(origin(r), tokenQuery(r), ts.catalogue))
 }
 
 // tile answers one tile of one or several layers. Layers without tiles at
 // the zoom are left out; when none is left, the answer is 204 No Content.
+// A town-scoped caller sees its town's entities, flags and coverage only:
+// the coverage filter's town is its own (another is 403), and the tile is
+// built and cached in its town's scope.
 func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 	ts, err := s.tileServer()
 	if err != nil {
@@ -186,15 +220,21 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 		if f, err = supervision.ParseCoverageFilter(q.Get("window"), q.Get("town"), q.Get("industry"), q.Get("kind")); err != nil {
 			return asInvalid(err, "")
 		}
+		if err := scopeTown(r.Context(), &f.TownCode); err != nil {
+			return err
+		}
 		f.At = time.Now().Truncate(coverageTick)
 		key.Filter = f.Key()
 	}
 	layers = tiles.AtZoom(layers, int(t.Z))
 	if len(layers) == 0 {
-		w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(tileMetaMaxAge))
+		w.Header().Set("Cache-Control", cacheControl(r, tileMetaMaxAge))
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
+	// Only the layers drawn at this zoom decide: a tile of the map's
+	// layers alone is the same for everyone, and shared.
+	key.Scope = tileScope(r.Context()).For(layers)
 	tile, hit, err := s.cachedTile(r.Context(), key, layers, f)
 	if err != nil {
 		return err
@@ -208,29 +248,29 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// cachedTile returns the tile of key from the cache, or builds it (once
-// for all who ask at the same time) and caches it. It reports whether the
-// cache had it.
+// cachedTile returns the tile of key from the cache, or builds it in
+// key's scope (once for all who ask at the same time) and caches it. It
+// reports whether the cache had it.
 func (s *Server) cachedTile(ctx context.Context, key tiles.CacheKey, layers []tiles.Layer, f supervision.CoverageFilter) (tiles.Encoded, bool, error) {
 	ts := &s.tiles
 	if ts.cache == nil {
-		blob, err := ts.builder.Tile(ctx, key.Tile, layers, f)
-		return tiles.Encode(blob), false, err
+		blob, err := ts.builder.Tile(ctx, key.Tile, layers, f, key.Scope)
+		return tiles.Encode(blob).ForScope(key.Scope), false, err
 	}
 	if e, ok := ts.cache.Get(key); ok {
 		return e, true, nil
 	}
-	flight := key.Layers + "|" + key.Filter + "|" + key.Tile.String()
+	flight := key.Layers + "|" + key.Filter + "|" + key.Scope.Town() + "|" + key.Tile.String()
 	for {
 		v, err, _ := ts.builds.Do(flight, func() (any, error) {
 			// The generation before building: a change while the
 			// tile is built keeps it out of the cache.
 			gen := ts.cache.Generation()
-			blob, err := ts.builder.Tile(ctx, key.Tile, layers, f)
+			blob, err := ts.builder.Tile(ctx, key.Tile, layers, f, key.Scope)
 			if err != nil {
 				return nil, err
 			}
-			e := tiles.Encode(blob)
+			e := tiles.Encode(blob).ForScope(key.Scope)
 			ts.cache.Put(key, e, gen)
 			return e, nil
 		})
@@ -248,7 +288,8 @@ func (s *Server) cachedTile(ctx context.Context, key tiles.CacheKey, layers []ti
 
 // SeedTiles builds and caches the tiles of layers (a URL's list, e.g.
 // "towns,villages,grids") from zoom minZoom to maxZoom over the
-// catalogue's bounds, under the default coverage filter, calling progress
+// catalogue's bounds, under the default coverage filter, for the whole
+// city (what city-wide tokens and public readers see), calling progress
 // after each tile. Seeding low zooms at start spares the first users the
 // slowest tiles.
 func (s *Server) SeedTiles(ctx context.Context, layers string, minZoom, maxZoom int, progress func(done, total int)) error {
@@ -269,7 +310,7 @@ func (s *Server) SeedTiles(ctx context.Context, layers string, minZoom, maxZoom 
 		if len(at) == 0 {
 			continue
 		}
-		key := tiles.CacheKey{Layers: layers, Tile: t}
+		key := tiles.CacheKey{Layers: layers, Scope: tiles.WholeCity, Tile: t}
 		var f supervision.CoverageFilter
 		if tiles.Filtered(at) {
 			f.At = time.Now().Truncate(coverageTick)
@@ -294,14 +335,34 @@ func writeTileJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
+// cacheControl returns the Cache-Control of an answer to r that may be
+// kept maxAge seconds: public for an anonymous reader (a public route, or
+// public tiles), which anyone may be given; private for a caller with a
+// token, whose answer may be its town's view or carry its token (TileJSON
+// with ?access_token=), and which a shared cache (a proxy) handing it to
+// another reader, or to one without a token when tiles are not public,
+// would leak.
+func cacheControl(r *http.Request, maxAge int) string {
+	if _, ok := principalOf(r.Context()); ok {
+		return "private, max-age=" + strconv.Itoa(maxAge)
+	}
+	return "public, max-age=" + strconv.Itoa(maxAge)
+}
+
 // writeEncoded writes a body with its strong ETag (a hash of the bytes),
 // answers 304 Not Modified when the client's If-None-Match has it, and
 // sends the gzip form when the client accepts it. The gzip and identity
-// forms are different representations, so their tags differ ("-gz").
+// forms are different representations, so their tags differ ("-gz"). An
+// answer to a caller with a token is private (cacheControl) and varies on
+// Authorization, so that a browser does not answer one token's request
+// with another's tile.
 func writeEncoded(w http.ResponseWriter, r *http.Request, contentType string, e tiles.Encoded, maxAge int) {
 	h := w.Header()
 	h.Add("Vary", "Accept-Encoding")
-	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(maxAge))
+	if _, ok := principalOf(r.Context()); ok {
+		h.Add("Vary", "Authorization")
+	}
+	h.Set("Cache-Control", cacheControl(r, maxAge))
 	body, etag := e.MVT, e.ETag
 	gz := e.Gzip != nil && acceptsGzip(r.Header.Get("Accept-Encoding"))
 	if gz {

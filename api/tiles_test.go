@@ -25,7 +25,7 @@ import (
 // remembers whether it was asked.
 type fakeTiles struct{ asked int }
 
-func (f *fakeTiles) Tile(_ context.Context, t tiles.Tile, layers []tiles.Layer, _ supervision.CoverageFilter) ([]byte, error) {
+func (f *fakeTiles) Tile(_ context.Context, t tiles.Tile, layers []tiles.Layer, _ supervision.CoverageFilter, _ tiles.Scope) ([]byte, error) {
 	f.asked++
 	var names []string
 	for _, l := range layers {
@@ -107,7 +107,9 @@ func TestTileHTTPCaching(t *testing.T) {
 	url := ts.URL + "/tiles/buildings/16/53484/28454.mvt"
 	resp, plain := getTile(t, url, nil)
 	etag := resp.Header.Get("ETag")
-	if resp.StatusCode != 200 || !strings.HasPrefix(etag, `"`) || resp.Header.Get("Cache-Control") != "public, max-age=60" {
+	// Private: the caller has a token (public answers to anonymous readers
+	// of public tiles are in TestTileTokens).
+	if resp.StatusCode != 200 || !strings.HasPrefix(etag, `"`) || resp.Header.Get("Cache-Control") != "private, max-age=60" {
 		t.Fatalf("%d, ETag %q, Cache-Control %q", resp.StatusCode, etag, resp.Header.Get("Cache-Control"))
 	}
 	resp, body := getTile(t, url, map[string]string{"If-None-Match": etag})
@@ -260,9 +262,9 @@ type filterTiles struct {
 	filters []supervision.CoverageFilter
 }
 
-func (f *filterTiles) Tile(ctx context.Context, t tiles.Tile, layers []tiles.Layer, cf supervision.CoverageFilter) ([]byte, error) {
+func (f *filterTiles) Tile(ctx context.Context, t tiles.Tile, layers []tiles.Layer, cf supervision.CoverageFilter, s tiles.Scope) ([]byte, error) {
 	f.filters = append(f.filters, cf)
-	return f.fakeTiles.Tile(ctx, t, layers, cf)
+	return f.fakeTiles.Tile(ctx, t, layers, cf, s)
 }
 
 // TestTileCoverageParameters: the coverage layers read window, town,

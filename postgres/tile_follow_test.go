@@ -68,7 +68,7 @@ func TestCoverageTilesFollowOneEntity(t *testing.T) {
 						t.Fatal(err)
 					}
 					gen := cache.Generation()
-					blob, err := builder.BuildTile(ctx, tile, hex, f)
+					blob, err := builder.BuildTile(ctx, tile, hex, f, tiles.WholeCity)
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -1,7 +1,9 @@
 -- One layer of one vector tile. Go fills in the {{…}} parts from the
 -- layer's definition in tiles.go (code, never input); the values are
 -- arguments: $1 z, $2 x, $3 y, $4 the size of a pixel at z in EPSG:3857
--- metres, $5 the layer's feature cap at z, $6 the layer name.
+-- metres, $5 the layer's feature cap at z, $6 the layer name, and, in the
+-- town's variant of a layer that a town-scoped reader sees only its part
+-- of (entities, flags), $7 the town code.
 --
 -- Why it is shaped so:
 -- * The data is stored in EPSG:4326 with GiST indexes. The tile envelope,
@@ -26,6 +28,14 @@
 --   size filter decides what goes) with a tolerance of one pixel (a
 --   256-pixel tile); ST_AsMVTGeom then snaps to the tile grid and makes
 --   polygons valid.
+-- * A town's view adds `AND <town column> = $7` to the candidates
+--   ({{scope}}), in a query of its own: the whole city's query is left as
+--   it is, and the town's keeps `&&` on the GiST index and tests the
+--   town on the candidates it finds (a plain comparison of a column of
+--   the row already read, before the cap), or joins the town's b-tree
+--   index when the planner finds that cheaper. A catch-all
+--   `($7 IS NULL OR …)` in one query would leave a generic plan unable
+--   to tell the two apart.
 -- * The order also makes the bytes, and so the ETag, the same for the same
 --   data.
 -- * ST_AsMVT returns an empty bytea when no feature is left, which
@@ -42,7 +52,7 @@ WITH tile AS (
 candidates AS (
     SELECT {{attributes}}, {{geom}} AS g {{measure}}
     FROM tile, {{from}}
-    WHERE {{geom}} && tile.search {{where}}
+    WHERE {{geom}} && tile.search {{where}} {{scope}}
 ),
 kept AS (
     SELECT c.*

@@ -19,12 +19,17 @@ import (
 var tileLayerSQL string
 
 // tileSource is where a table layer's features come from: the tables
-// (alias and joins), the geometry column, extra conditions, and one SQL
-// expression per field of the layer in the catalogue.
+// (alias and joins), the geometry column, extra conditions, the column of
+// a row's town, and one SQL expression per field of the layer in the
+// catalogue.
 type tileSource struct {
-	from       string
-	geom       string
-	where      string            // "AND …", or empty
+	from  string
+	geom  string
+	where string // "AND …", or empty
+	// town is the column of the row's town, for the layers a town-scoped
+	// reader sees its town's part of (tiles.Layer.Scoped); empty for the
+	// map's layers, which every reader sees whole.
+	town       string
 	attributes map[string]string // field name → expression
 	// late are the fields computed after the cap, from the kept row k
 	// (expressions with look-ups, which the candidates cut by the cap
@@ -56,7 +61,7 @@ var tileSources = map[string]tileSource{
 	// longest since. An entity's open flags (about it or naming it among
 	// others) are counted by a trigger (entity_open_flags, migration
 	// 00011), looked up for the kept entities only.
-	"entities": {from: "entities e", geom: "e.location",
+	"entities": {from: "entities e", geom: "e.location", town: "e.town_code",
 		attributes: map[string]string{"uscc": "e.uscc", "status": "e.status", "kind": "e.kind",
 			"industry":          "NULLIF(e.industry, '')",
 			"last_inspected_at": "extract(epoch FROM e.last_inspected_at)::bigint"},
@@ -64,30 +69,48 @@ var tileSources = map[string]tileSource{
 		rank: "last_inspected_at ASC NULLS FIRST, uscc"},
 	// The current flags: open and confirmed (flags_current_location_idx);
 	// dismissed and resolved ones are history, in the API.
-	"flags": {from: "flags f", geom: "f.location", where: "AND f.status IN ('open', 'confirmed')",
+	"flags": {from: "flags f", geom: "f.location", town: "f.town_code", where: "AND f.status IN ('open', 'confirmed')",
 		attributes: map[string]string{"id": "f.id", "kind": "f.kind", "status": "f.status", "score": "f.score", "title": "f.title"},
 		rank:       "(status = 'open') DESC, score DESC, id"},
 }
 
-// tileQueries are the queries of the table layers, built once.
-var tileQueries = func() map[string]string {
-	out := map[string]string{}
+// tileQueries are the queries of the table layers, built once: the whole
+// city's, and for the Scoped layers the town's (townTileQueries), which
+// takes the town as $7.
+var tileQueries, townTileQueries = func() (city, town map[string]string) {
+	city, town = map[string]string{}, map[string]string{}
 	for _, l := range tiles.TableLayers() {
 		src, ok := tileSources[l.Name]
 		if !ok {
 			panic("postgres: no tile source for table layer " + l.Name)
 		}
-		q, err := src.query(l)
+		q, err := src.query(l, false)
 		if err != nil {
 			panic("postgres: tile layer " + l.Name + ": " + err.Error())
 		}
-		out[l.Name] = q
+		city[l.Name] = q
+		if l.Scoped {
+			if town[l.Name], err = src.query(l, true); err != nil {
+				panic("postgres: tile layer " + l.Name + ": " + err.Error())
+			}
+		}
 	}
-	return out
+	return city, town
 }()
 
-// query returns the tile query of layer l from s.
-func (s tileSource) query(l tiles.Layer) (string, error) {
+// query returns the tile query of layer l from s: of a town's view
+// (narrowed to the town given as $7) when ofTown.
+func (s tileSource) query(l tiles.Layer, ofTown bool) (string, error) {
+	if l.Scoped != (s.town != "") {
+		return "", fmt.Errorf("scoped %v, but town column %q", l.Scoped, s.town)
+	}
+	scope := ""
+	if ofTown {
+		if s.town == "" {
+			return "", fmt.Errorf("no town column for a town's view")
+		}
+		scope = "AND " + s.town + " = $7"
+	}
 	if len(s.attributes)+len(s.late) != len(l.Fields) {
 		return "", fmt.Errorf("%d attributes for %d fields", len(s.attributes)+len(s.late), len(l.Fields))
 	}
@@ -123,6 +146,7 @@ func (s tileSource) query(l tiles.Layer) (string, error) {
 		"{{geom}}", s.geom,
 		"{{from}}", s.from,
 		"{{where}}", s.where,
+		"{{scope}}", scope,
 		"{{generalize}}", generalize,
 		"{{keep}}", keep,
 		"{{rank}}", rank,
@@ -130,16 +154,25 @@ func (s tileSource) query(l tiles.Layer) (string, error) {
 }
 
 // BuildTile returns the MVT of the table layers at t: one query per layer,
-// sent together in one round trip, the blobs concatenated in order. The
-// context cancels the queries when the client hangs up.
-func (db *DB) BuildTile(ctx context.Context, t tiles.Tile, layers []tiles.Layer, _ supervision.CoverageFilter) ([]byte, error) {
+// sent together in one round trip, the blobs concatenated in order. In a
+// town's scope, the Scoped layers (entities, flags) hold that town's rows
+// only; the others are the whole city's. The context cancels the queries
+// when the client hangs up.
+func (db *DB) BuildTile(ctx context.Context, t tiles.Tile, layers []tiles.Layer, _ supervision.CoverageFilter, s tiles.Scope) ([]byte, error) {
 	var batch pgx.Batch
 	for _, l := range layers {
 		q, ok := tileQueries[l.Name]
 		if !ok {
 			return nil, fmt.Errorf("postgres: %s is not a table layer", l.Name)
 		}
-		batch.Queue(q, int(t.Z), int(t.X), int(t.Y), t.Pixel(), l.Cap(int(t.Z)), l.Name)
+		args := []any{int(t.Z), int(t.X), int(t.Y), t.Pixel(), l.Cap(int(t.Z)), l.Name}
+		if l.Scoped && s != tiles.WholeCity {
+			if q, ok = townTileQueries[l.Name]; !ok {
+				return nil, fmt.Errorf("postgres: no town's view of tile layer %s", l.Name)
+			}
+			args = append(args, s.Town())
+		}
+		batch.Queue(q, args...)
 	}
 	br := db.pool.SendBatch(ctx, &batch)
 	defer br.Close()

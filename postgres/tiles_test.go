@@ -113,7 +113,7 @@ func layers(t *testing.T, names string) []tiles.Layer {
 func TestTileBuildingAtItsPixel(t *testing.T) {
 	db := pgtest.Demo(t)
 	b := findTileBuilding(t, db)
-	blob, err := db.BuildTile(context.Background(), b.tile, layers(t, "buildings"), supervision.CoverageFilter{})
+	blob, err := db.BuildTile(context.Background(), b.tile, layers(t, "buildings"), supervision.CoverageFilter{}, tiles.WholeCity)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestTileCompositeAndFields(t *testing.T) {
 	all := layers(t, "towns,villages,grids,roads,buildings,doorplates,entities,flags")
 	at14 := tiles.AtZoom(all, 14)
 	placeEntities(t, db, parent)
-	blob, err := db.BuildTile(context.Background(), parent, at14, supervision.CoverageFilter{})
+	blob, err := db.BuildTile(context.Background(), parent, at14, supervision.CoverageFilter{}, tiles.WholeCity)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestTileFeatureCap(t *testing.T) {
 	db := pgtest.Demo(t)
 	b := findTileBuilding(t, db)
 	l := layers(t, "buildings")
-	full, err := db.BuildTile(context.Background(), b.tile, l, supervision.CoverageFilter{})
+	full, err := db.BuildTile(context.Background(), b.tile, l, supervision.CoverageFilter{}, tiles.WholeCity)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestTileFeatureCap(t *testing.T) {
 		t.Skipf("only %d buildings in %s", len(all), b.tile)
 	}
 	l[0].MaxFeatures = 3
-	capped, err := db.BuildTile(context.Background(), b.tile, l, supervision.CoverageFilter{})
+	capped, err := db.BuildTile(context.Background(), b.tile, l, supervision.CoverageFilter{}, tiles.WholeCity)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,13 +257,92 @@ func TestTileFeatureCap(t *testing.T) {
 func TestTileEmptyAndCancelled(t *testing.T) {
 	db := pgtest.Demo(t)
 	far, _ := tiles.NewTile(14, 0, 0)
-	blob, err := db.BuildTile(context.Background(), far, layers(t, "buildings,entities"), supervision.CoverageFilter{})
+	blob, err := db.BuildTile(context.Background(), far, layers(t, "buildings,entities"), supervision.CoverageFilter{}, tiles.WholeCity)
 	if err != nil || len(blob) != 0 {
 		t.Errorf("far tile: %d bytes, %v; want 0 bytes", len(blob), err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := db.BuildTile(ctx, far, layers(t, "buildings"), supervision.CoverageFilter{}); err == nil {
+	if _, err := db.BuildTile(ctx, far, layers(t, "buildings"), supervision.CoverageFilter{}, tiles.WholeCity); err == nil {
 		t.Error("no error with a cancelled context")
+	}
+}
+
+// TestTileTownScope: in a town's scope a tile's entities and flags are
+// that town's only, and its map layers (grids, buildings) the whole
+// city's, byte for byte.
+func TestTileTownScope(t *testing.T) {
+	db := pgtest.Demo(t)
+	ctx := context.Background()
+	b := findTileBuilding(t, db)
+	tile, _ := tiles.NewTile(14, int(b.tile.X/4), int(b.tile.Y/4))
+	placeEntities(t, db, tile)
+	// Every other entity of the tile (by USCC) in town A, the rest in B;
+	// a flag in its entity's town.
+	const townA, townB = "441900003", "441900004"
+	if _, err := db.Pool().Exec(ctx, `
+		WITH placed AS (SELECT uscc, row_number() OVER (ORDER BY uscc) AS n FROM entities
+			WHERE location && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 0.1), 4326))
+		UPDATE entities e SET town_code = CASE WHEN p.n % 2 = 1 THEN $4 ELSE $5 END
+		FROM placed p WHERE p.uscc = e.uscc`, int(tile.Z), int(tile.X), int(tile.Y), townA, townB); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool().Exec(ctx, `UPDATE flags f SET town_code = e.town_code
+		FROM entities e WHERE f.kind LIKE 'test_%' AND e.uscc = f.usccs[1]`); err != nil {
+		t.Fatal(err)
+	}
+	ls := layers(t, "grids,buildings,entities,flags")
+	build := func(s tiles.Scope) map[string][]tilestest.Feature {
+		blob, err := db.BuildTile(ctx, tile, ls, supervision.CoverageFilter{}, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tilestest.Decode(t, tile, blob)
+	}
+	city, a := build(tiles.WholeCity), build(tiles.Scope(townA))
+
+	townOf := map[string]string{} // "entities uscc" or "flags id" → town
+	for _, q := range []string{`SELECT 'entities ' || uscc, coalesce(town_code, '') FROM entities WHERE location IS NOT NULL`,
+		`SELECT 'flags ' || id, coalesce(town_code, '') FROM flags WHERE location IS NOT NULL`} {
+		rows, err := db.Pool().Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var k, town string
+			if err := rows.Scan(&k, &town); err != nil {
+				t.Fatal(err)
+			}
+			townOf[k] = town
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for layer, id := range map[string]string{"entities": "uscc", "flags": "id"} {
+		var want, got, others []string
+		for _, f := range city[layer] {
+			if townOf[layer+" "+f.Attrs[id]] == townA {
+				want = append(want, f.Attrs[id])
+			} else {
+				others = append(others, f.Attrs[id])
+			}
+		}
+		for _, f := range a[layer] {
+			got = append(got, f.Attrs[id])
+		}
+		if len(want) == 0 || len(others) == 0 {
+			t.Fatalf("%s: %d of town A and %d others in the city's tile, want some of both", layer, len(want), len(others))
+		}
+		sort.Strings(want)
+		sort.Strings(got)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s of town A's tile are not the city's of town A (-want +got):\n%s", layer, diff)
+		}
+	}
+	for _, layer := range []string{"grids", "buildings"} {
+		if len(city[layer]) == 0 || !cmp.Equal(city[layer], a[layer]) {
+			t.Errorf("%s: %d features in the city's tile, %d in town A's; want the same, some", layer, len(city[layer]), len(a[layer]))
+		}
 	}
 }

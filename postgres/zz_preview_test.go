@@ -23,7 +23,7 @@ func TestZZPreview(t *testing.T) {
 				continue
 			}
 			t0 := time.Now()
-			b, err := db.BuildTile(ctx, tl, at, supervision.CoverageFilter{})
+			b, err := db.BuildTile(ctx, tl, at, supervision.CoverageFilter{}, tiles.WholeCity)
 			if err != nil {
 				t.Fatal(err)
 			}

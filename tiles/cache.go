@@ -61,6 +61,20 @@ func (e Encoded) GzipETag() string {
 	return e.ETag[:len(e.ETag)-1] + `-gz"`
 }
 
+// ForScope returns e tagged for scope s: a town's tile has its town in
+// its ETag ("3f2a…-441900003"), so that it never shares a tag with the
+// city's tile or another town's, even when the bytes are the same (no
+// entity of another town in it) and a cache keyed by tag (a browser's, a
+// proxy's) could otherwise answer one reader's revalidation with another
+// reader's tile. WholeCity leaves e as it is.
+func (e Encoded) ForScope(s Scope) Encoded {
+	if s == WholeCity || len(e.ETag) < 2 {
+		return e
+	}
+	e.ETag = e.ETag[:len(e.ETag)-1] + "-" + s.Town() + `"`
+	return e
+}
+
 // Size returns the bytes a Cache charges for the tile: its two forms, its
 // tag and a fixed overhead per entry.
 func (e Encoded) Size() int {
@@ -69,10 +83,14 @@ func (e Encoded) Size() int {
 
 // A CacheKey names one cached tile: the layers of its URL (as given,
 // comma-separated, e.g. "grids,buildings"), the canonical key of its
-// coverage filter ("" when no layer is filtered), and the tile.
+// coverage filter ("" when no layer is filtered), the scope it was built
+// in (Scope.For: WholeCity unless a layer is Scoped), and the tile. A
+// town's tile and the city's are different entries, which invalidation
+// reaches alike: it goes by layer and area.
 type CacheKey struct {
 	Layers string
 	Filter string
+	Scope  Scope
 	Tile   Tile
 }
 

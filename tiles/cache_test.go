@@ -139,6 +139,55 @@ func TestEncode(t *testing.T) {
 	}
 }
 
+// TestEncodedForScope: a town's tile is tagged apart from the city's and
+// other towns', in both forms, even with the same bytes.
+func TestEncodedForScope(t *testing.T) {
+	e := Encode([]byte("the same bytes"))
+	city, a, b := e.ForScope(WholeCity), e.ForScope("441900003"), e.ForScope("441900004")
+	if city.ETag != e.ETag {
+		t.Errorf("the whole city's tag %s, want the bytes' %s", city.ETag, e.ETag)
+	}
+	tags := map[string]bool{}
+	for _, x := range []Encoded{city, a, b} {
+		tags[x.ETag], tags[x.GzipETag()] = true, true
+	}
+	if len(tags) != 6 {
+		t.Errorf("tags %v, want 6 different", tags)
+	}
+	if want := strings.TrimSuffix(e.ETag, `"`) + `-441900003"`; a.ETag != want || a.GzipETag() != strings.TrimSuffix(want, `"`)+`-gz"` {
+		t.Errorf("town tags %s and %s, want %s and its -gz", a.ETag, a.GzipETag(), want)
+	}
+	if !bytes.Equal(a.MVT, e.MVT) || !bytes.Equal(a.Gzip, e.Gzip) {
+		t.Error("ForScope changed the bytes")
+	}
+}
+
+// TestScopeFor: a tile is built in a town's scope only when a layer is
+// Scoped; a tile of the map alone is the city's, shared by all.
+func TestScopeFor(t *testing.T) {
+	c := DefaultCatalogue()
+	for _, tc := range []struct {
+		layers string
+		want   Scope
+	}{
+		{"towns,villages,grids,roads,buildings,doorplates", WholeCity},
+		{"entities", "441900003"},
+		{"grids,flags", "441900003"},
+		{"coverage_hex", "441900003"},
+	} {
+		ls, err := c.Lookup(tc.layers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Scope("441900003").For(ls); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.layers, got, tc.want)
+		}
+		if got := WholeCity.For(ls); got != WholeCity {
+			t.Errorf("%s for the whole city: %q", tc.layers, got)
+		}
+	}
+}
+
 func TestCacheGetPut(t *testing.T) {
 	c := NewCache(1 << 20)
 	k := CacheKey{Layers: "grids", Tile: tileAt(here, 14)}
@@ -157,12 +206,13 @@ func TestCacheGetPut(t *testing.T) {
 		{Layers: "grids", Filter: "window=30d", Tile: k.Tile},
 		{Layers: "grids,roads", Tile: k.Tile},
 		{Layers: "grids", Tile: tileAt(here, 15)},
+		{Layers: "grids", Scope: "441900003", Tile: k.Tile},
 	} {
 		if _, ok := c.Get(other); ok {
 			t.Errorf("Get(%v) hit the tile of %v", other, k)
 		}
 	}
-	want := CacheStats{Hits: 1, Misses: 4, Stores: 1, Entries: 1, Bytes: int64(e.Size()), MaxBytes: 1 << 20}
+	want := CacheStats{Hits: 1, Misses: 5, Stores: 1, Entries: 1, Bytes: int64(e.Size()), MaxBytes: 1 << 20}
 	if s := c.Stats(); s != want {
 		t.Errorf("Stats() = %+v, want %+v", s, want)
 	}
@@ -256,6 +306,8 @@ func TestCacheInvalidate(t *testing.T) {
 		"roads":          {Layers: "roads", Tile: t14},
 		"grids far":      {Layers: "grids", Tile: Tile{maptile.New(t14.X+5, t14.Y, 14)}},
 		"grids z10":      {Layers: "grids", Tile: tileAt(here, 10)},
+		"entities":       {Layers: "grids,entities", Tile: t14},
+		"entities town":  {Layers: "grids,entities", Scope: "441900003", Tile: t14},
 	}
 	for _, tc := range []struct {
 		name  string
@@ -264,19 +316,23 @@ func TestCacheInvalidate(t *testing.T) {
 		want  []string // the entries dropped
 	}{
 		{"a point at zoom 14", "grids", at(14, here.Bound()),
-			[]string{"grids", "grids filtered", "composite"}},
+			[]string{"grids", "grids filtered", "composite", "entities", "entities town"}},
 		{"a point at every zoom", "grids", everywhere(here.Bound()),
-			[]string{"grids", "grids filtered", "composite", "grids z10"}},
+			[]string{"grids", "grids filtered", "composite", "grids z10", "entities", "entities town"}},
+		// A town's tile is dropped with the city's: invalidation goes by
+		// layer and area, whoever the tile was built for.
+		{"an entity: every scope's tile", "entities", at(14, here.Bound()), []string{"entities", "entities town"}},
 		{"the other layer of a composite", "buildings", everywhere(here.Bound()), []string{"composite"}},
 		{"nothing changed at the tiles' zooms", "grids", at(13, here.Bound()), nil},
 		{"another city", "grids", everywhere(orb.Point{116.4, 39.9}.Bound()), nil},
 		{"in the tile's buffer", "grids", at(14, east(width/128)),
-			[]string{"grids", "grids filtered", "composite"}},
+			[]string{"grids", "grids filtered", "composite", "entities", "entities town"}},
 		{"beyond the tile's buffer", "grids", at(14, east(width/16)), nil},
 		{"two bounds", "grids", at(14, orb.Point{116.4, 39.9}.Bound(), entries["grids far"].Tile.Bound().Center().Bound()),
 			[]string{"grids far"}},
 		{"the whole city", "grids", everywhere(Dongguan),
-			[]string{"grids", "grids filtered", "composite", "grids far", "grids z10"}},
+			[]string{"grids", "grids filtered", "composite", "grids far", "grids z10", "entities", "entities town"}},
+		{"a whole layer of a town's tile", "entities", everywhere(Dongguan), []string{"entities", "entities town"}},
 		{"a layer not cached", "flags", everywhere(Dongguan), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -313,6 +369,7 @@ func TestCacheInvalidate(t *testing.T) {
 func TestCachePutGeneration(t *testing.T) {
 	grids := CacheKey{Layers: "grids", Tile: tileAt(here, 14)}
 	composite := CacheKey{Layers: "grids,buildings", Tile: grids.Tile}
+	townEntities := CacheKey{Layers: "entities", Scope: "441900003", Tile: grids.Tile}
 	elsewhere := everywhere(orb.Point{116.4, 39.9}.Bound())
 	for _, tc := range []struct {
 		name   string
@@ -330,6 +387,10 @@ func TestCachePutGeneration(t *testing.T) {
 			nil, func(c *Cache) { c.Invalidate("grids", elsewhere) }, true},
 		{"another layer changed here", grids,
 			nil, func(c *Cache) { c.Invalidate("roads", everywhere(here.Bound())) }, true},
+		{"a town's tile changed", townEntities,
+			nil, func(c *Cache) { c.Invalidate("entities", everywhere(here.Bound())) }, false},
+		{"a town's tile, whole layer", townEntities,
+			nil, func(c *Cache) { c.InvalidateLayer("entities") }, false},
 		{"a layer of a composite changed", composite,
 			nil, func(c *Cache) { c.Invalidate("buildings", everywhere(here.Bound())) }, false},
 		{"the whole layer changed", grids,

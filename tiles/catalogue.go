@@ -65,6 +65,11 @@ type Layer struct {
 	// Filtered reports whether the layer takes the query parameters
 	// window, town, industry and kind (supervision.CoverageFilter).
 	Filtered bool
+	// Scoped reports whether the layer shows market entities or their
+	// supervision, of which a town-scoped reader sees its town's part
+	// only (Scope). The layers that are not are the map (divisions,
+	// roads, buildings, doorplates), the same for every reader.
+	Scoped bool
 }
 
 // Filtered reports whether any of layers takes the query parameters.
@@ -211,7 +216,7 @@ func TableLayers() []Layer {
 			Fields: []Field{code("doorplate (16 digits)"), {"label", String, "road and number, e.g. 鸿福路88号之一"},
 				{"road_code", String, "the road's code"}, {"number", Number, "the number"},
 				{"sub_number", Number, "the sub-number (之一 = 1), 0 when none"}}},
-		{Name: "entities", Kind: Table, Geometry: Point, MinZoom: 14, MaxZoom: 18, MaxFeatures: 10000,
+		{Name: "entities", Kind: Table, Geometry: Point, MinZoom: 14, MaxZoom: 18, MaxFeatures: 10000, Scoped: true,
 			Description: "linked market entities (市场主体) at their standard address; the blind spots kept first (never inspected, then the longest since)",
 			Fields: []Field{{"uscc", String, "unified social credit code"},
 				{"status", String, "active, cancelled or revoked"},
@@ -219,7 +224,7 @@ func TableLayers() []Layer {
 				{"industry", String, "industry section letter (A–T); absent when unknown"},
 				{"open_flags", Number, "open flags that concern the entity"},
 				{"last_inspected_at", Number, "last on-site inspection, Unix seconds (UTC); absent when never inspected"}}},
-		{Name: "flags", Kind: Table, Geometry: Point, MinZoom: 14, MaxZoom: 18, MaxFeatures: 5000,
+		{Name: "flags", Kind: Table, Geometry: Point, MinZoom: 14, MaxZoom: 18, MaxFeatures: 5000, Scoped: true,
 			Description: "current flags (风险标记: open and confirmed) that have a location; open ones with the highest scores kept first",
 			Fields: []Field{{"id", Number, "flag id"}, {"kind", String, "the rule that raised it"},
 				{"status", String, "open or confirmed"},

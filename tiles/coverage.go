@@ -40,18 +40,19 @@ var coverageFields = []Field{
 }
 
 // CoverageLayers returns the coverage layers. They take the query
-// parameters window, town, industry and kind (Filtered).
+// parameters window, town, industry and kind (Filtered), and show a
+// town-scoped reader its town's entities only (Scoped).
 func CoverageLayers() []Layer {
 	with := func(fields ...Field) []Field { return append(fields, coverageFields...) }
 	return []Layer{
-		{Name: CoverageHex, Kind: Computed, Geometry: Polygon, MinZoom: 6, MaxZoom: 18, MaxFeatures: 5000, Filtered: true,
+		{Name: CoverageHex, Kind: Computed, Geometry: Polygon, MinZoom: 6, MaxZoom: 18, MaxFeatures: 5000, Filtered: true, Scoped: true,
 			Description: "supervision coverage by H3 hexagon; the resolution follows the zoom (res 4 at z ≤ 7 to res 11 at z ≥ 16, hexagons at least 20 pixels wide); hexagons without entities are left out; the feature id is the H3 index",
 			Fields:      with(Field{"h3", String, "H3 index of the hexagon"}, Field{"resolution", Number, "its H3 resolution"})},
-		{Name: CoverageGrid, Kind: Computed, Geometry: Polygon, MinZoom: 9, MaxZoom: 18, MaxFeatures: 5000, Filtered: true,
+		{Name: CoverageGrid, Kind: Computed, Geometry: Polygon, MinZoom: 9, MaxZoom: 18, MaxFeatures: 5000, Filtered: true, Scoped: true,
 			Description: "supervision coverage by management grid (choropleth); figures are for the whole grid; the feature id is the grid code",
 			Fields: with(Field{"code", String, "standard code of the grid (15 digits)"}, Field{"name", String, "name"},
 				Field{"village_code", String, "the village's code"}, Field{"town_code", String, "the town's code"})},
-		{Name: CoverageHeat, Kind: Computed, Geometry: Point, MinZoom: 6, MaxZoom: 18, MaxFeatures: 20000, Filtered: true,
+		{Name: CoverageHeat, Kind: Computed, Geometry: Point, MinZoom: 6, MaxZoom: 18, MaxFeatures: 20000, Filtered: true, Scoped: true,
 			Description: "weighted points for heatmaps: one at the centre of each H3 cell two resolutions finer than coverage_hex (at most res 11) with entities; weigh by uninspected for the supervision gap",
 			Fields:      with(Field{"h3", String, "H3 index of the cell"})},
 	}
@@ -125,8 +126,12 @@ type CoverageBuilder struct {
 // bufferBound is the MVT clip box: the tile and Buffer around it.
 var bufferBound = orb.Bound{Min: orb.Point{-Buffer, -Buffer}, Max: orb.Point{Extent + Buffer, Extent + Buffer}}
 
-// BuildTile returns the MVT of the coverage layers at t under f.
-func (cb *CoverageBuilder) BuildTile(ctx context.Context, t Tile, layers []Layer, f supervision.CoverageFilter) ([]byte, error) {
+// BuildTile returns the MVT of the coverage layers at t under f, of the
+// entities of s's town when s is a town's scope (whatever town f names).
+func (cb *CoverageBuilder) BuildTile(ctx context.Context, t Tile, layers []Layer, f supervision.CoverageFilter, s Scope) ([]byte, error) {
+	if s != WholeCity {
+		f.TownCode = s.Town()
+	}
 	if cb.Ready != nil {
 		if err := cb.Ready(ctx); err != nil {
 			return nil, err

@@ -77,7 +77,7 @@ func TestCoverageTiles(t *testing.T) {
 	for _, z := range []int{10, 14, 16} {
 		tile := tileAt(t, z, orb.Point{113.672, 22.815})
 		f := supervision.CoverageFilter{At: now, WindowDays: 30}
-		blob, err := cb.BuildTile(context.Background(), tile, coverageLayers(t, tiles.CoverageHex, tiles.CoverageGrid, tiles.CoverageHeat), f)
+		blob, err := cb.BuildTile(context.Background(), tile, coverageLayers(t, tiles.CoverageHex, tiles.CoverageGrid, tiles.CoverageHeat), f, tiles.WholeCity)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,8 +161,8 @@ func TestCoverageTileFilter(t *testing.T) {
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	cb, es := coverageFixture(t, now)
 	tile := tileAt(t, 12, orb.Point{113.672, 22.815})
-	sum := func(f supervision.CoverageFilter) (n, inspected int) {
-		blob, err := cb.BuildTile(context.Background(), tile, coverageLayers(t, tiles.CoverageHex), f)
+	sum := func(f supervision.CoverageFilter, s tiles.Scope) (n, inspected int) {
+		blob, err := cb.BuildTile(context.Background(), tile, coverageLayers(t, tiles.CoverageHex), f, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,14 +185,21 @@ func TestCoverageTileFilter(t *testing.T) {
 			}
 		}
 	}
-	if n, in := sum(supervision.CoverageFilter{At: now, TownCode: "441900118"}); n != town || in != townInspected {
+	if n, in := sum(supervision.CoverageFilter{At: now, TownCode: "441900118"}, tiles.WholeCity); n != town || in != townInspected {
 		t.Errorf("town filter: %d entities, %d inspected; want %d, %d", n, in, town, townInspected)
 	}
-	if n, in := sum(supervision.CoverageFilter{At: now, WindowDays: 5}); n != len(es) || in != 0 {
+	if n, in := sum(supervision.CoverageFilter{At: now, WindowDays: 5}, tiles.WholeCity); n != len(es) || in != 0 {
 		t.Errorf("5-day window: %d entities, %d inspected; want %d, 0 (the visits were 10 days ago)", n, in, len(es))
 	}
-	if n, _ := sum(supervision.CoverageFilter{At: now, Industry: "G"}); n != 0 {
+	if n, _ := sum(supervision.CoverageFilter{At: now, Industry: "G"}, tiles.WholeCity); n != 0 {
 		t.Errorf("industry G: %d entities, want none", n)
+	}
+	// A town's scope shows its entities only, whatever town the filter
+	// names: the scope wins.
+	for _, f := range []supervision.CoverageFilter{{At: now}, {At: now, TownCode: "441900119"}} {
+		if n, in := sum(f, tiles.Scope("441900118")); n != town || in != townInspected {
+			t.Errorf("scope of 441900118, filter town %q: %d entities, %d inspected; want %d, %d", f.TownCode, n, in, town, townInspected)
+		}
 	}
 }
 
@@ -205,7 +212,7 @@ func TestCoverageTileSameBytes(t *testing.T) {
 	layers := coverageLayers(t, tiles.CoverageHex, tiles.CoverageGrid, tiles.CoverageHeat)
 	f := supervision.CoverageFilter{At: now}
 	build := func(z int) []byte {
-		blob, err := cb.BuildTile(context.Background(), tileAt(t, z, orb.Point{113.672, 22.815}), layers, f)
+		blob, err := cb.BuildTile(context.Background(), tileAt(t, z, orb.Point{113.672, 22.815}), layers, f, tiles.WholeCity)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,18 +22,19 @@ var coverageColor = []any{"interpolate", []any{"linear"}, []any{"get", "coverage
 
 // Style returns a MapLibre GL style (version 8) that draws every layer
 // of the catalogue, from one composite source per StyleSources entry at
-// base's tile URLs.
+// base's tile URLs, which carry query (encoded, without "?"; "" for
+// none), as NewTileJSON's do.
 //
 // It uses no external resources: no glyphs, sprite or font URLs, so it
 // works offline and behind a firewall. Text labels need glyphs, so there
 // are none yet; names and codes are in the features for popups.
-func Style(base string, c *Catalogue) map[string]any {
+func Style(base, query string, c *Catalogue) map[string]any {
 	sources := map[string]any{}
 	for name, layers := range StyleSources(c) {
 		minZoom, maxZoom := zoomRange(layers)
 		sources[name] = map[string]any{
 			"type":        "vector",
-			"tiles":       []string{tileURL(base, layers)},
+			"tiles":       []string{tileURL(base, query, layers)},
 			"minzoom":     minZoom,
 			"maxzoom":     maxZoom,
 			"bounds":      []float64{c.Bounds.Min[0], c.Bounds.Min[1], c.Bounds.Max[0], c.Bounds.Max[1]},

@@ -138,9 +138,11 @@ func TestCatalogueLayers(t *testing.T) {
 		t.Errorf("layers %v, want %v", got, want)
 	}
 	for _, l := range c.Layers() {
-		// Coverage layers (only) are computed and take the filter.
+		// Coverage layers (only) are computed and take the filter; they,
+		// the entities and the flags (only) are narrowed to a town's scope.
 		coverage := strings.HasPrefix(l.Name, "coverage_")
-		if coverage != (l.Kind == Computed) || coverage != l.Filtered || l.MinZoom > l.MaxZoom || l.MaxZoom > MaxZoom ||
+		supervised := coverage || l.Name == "entities" || l.Name == "flags"
+		if coverage != (l.Kind == Computed) || coverage != l.Filtered || supervised != l.Scoped || l.MinZoom > l.MaxZoom || l.MaxZoom > MaxZoom ||
 			l.MaxFeatures <= 0 || len(l.Fields) == 0 {
 			t.Errorf("layer %s is not sound: %+v", l.Name, l)
 		}

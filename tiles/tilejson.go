@@ -33,14 +33,28 @@ type VectorLayer struct {
 }
 
 // tileURL returns the URL template of the tiles of layers under base (the
-// server's origin, such as "http://127.0.0.1:8080", no trailing slash).
-func tileURL(base string, layers []Layer) string {
-	return base + "/tiles/" + joinNames(layers) + "/{z}/{x}/{y}.mvt"
+// server's origin, such as "http://127.0.0.1:8080", no trailing slash),
+// with query (encoded, without "?"; "" for none).
+func tileURL(base, query string, layers []Layer) string {
+	return withQuery(base+"/tiles/"+joinNames(layers)+"/{z}/{x}/{y}.mvt", query)
 }
 
-// TileJSONURL returns the URL of the TileJSON document of layers.
-func TileJSONURL(base string, layers []Layer) string {
-	return base + "/tiles/" + joinNames(layers) + ".json"
+// TileJSONURL returns the URL of the TileJSON document of layers, with
+// query (encoded, without "?"; "" for none).
+func TileJSONURL(base, query string, layers []Layer) string {
+	return withQuery(base+"/tiles/"+joinNames(layers)+".json", query)
+}
+
+// StyleURL returns the URL of the style, with query.
+func StyleURL(base, query string) string {
+	return withQuery(base+"/tiles/style.json", query)
+}
+
+func withQuery(url, query string) string {
+	if query == "" {
+		return url
+	}
+	return url + "?" + query
 }
 
 func joinNames(layers []Layer) string {
@@ -61,16 +75,19 @@ func zoomRange(layers []Layer) (minZoom, maxZoom int) {
 }
 
 // NewTileJSON returns the TileJSON document of layers (one, or several
-// served as one composite tile) over bounds, with tile URLs under base.
-// Its zoom range spans the layers'; the center is the middle of bounds at
-// two zooms past the minimum (within the range).
-func NewTileJSON(base string, bounds orb.Bound, layers []Layer) TileJSON {
+// served as one composite tile) over bounds, with tile URLs under base
+// that carry query (encoded, without "?"; "" for none), such as the
+// access_token a GIS client was given the document with, so that it
+// sends it with every tile. Its zoom range spans the layers'; the center
+// is the middle of bounds at two zooms past the minimum (within the
+// range).
+func NewTileJSON(base, query string, bounds orb.Bound, layers []Layer) TileJSON {
 	minZoom, maxZoom := zoomRange(layers)
 	tj := TileJSON{
 		TileJSON: "3.0.0",
 		Name:     joinNames(layers),
 		Scheme:   "xyz",
-		Tiles:    []string{tileURL(base, layers)},
+		Tiles:    []string{tileURL(base, query, layers)},
 		MinZoom:  minZoom,
 		MaxZoom:  maxZoom,
 		Bounds:   [4]float64{bounds.Min[0], bounds.Min[1], bounds.Max[0], bounds.Max[1]},

@@ -3,11 +3,12 @@ package tiles
 import (
 	"context"
 	"encoding/json"
-	"github.com/gridsentry/gridsentry/supervision"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gridsentry/gridsentry/supervision"
 )
 
 func TestTileJSONComposite(t *testing.T) {
@@ -16,7 +17,7 @@ func TestTileJSONComposite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tj := NewTileJSON("http://example.test", c.Bounds, ls)
+	tj := NewTileJSON("http://example.test", "", c.Bounds, ls)
 	b, err := json.Marshal(tj)
 	if err != nil {
 		t.Fatal(err)
@@ -49,13 +50,18 @@ func TestTileJSONComposite(t *testing.T) {
 	if vls[1].MinZoom != 14 || vls[1].MaxZoom != 18 {
 		t.Errorf("entities zoom %d–%d", vls[1].MinZoom, vls[1].MaxZoom)
 	}
+	// A query (the access_token a GIS client came with) rides on the tile URLs.
+	tj = NewTileJSON("http://example.test", "access_token=gs_x", c.Bounds, ls)
+	if want := "http://example.test/tiles/grids,entities/{z}/{x}/{y}.mvt?access_token=gs_x"; len(tj.Tiles) != 1 || tj.Tiles[0] != want {
+		t.Errorf("tiles with a query %v, want [%s]", tj.Tiles, want)
+	}
 }
 
 // TestStyleSelfContained checks that the style draws every table layer
 // from this server's tiles and names no external resource.
 func TestStyleSelfContained(t *testing.T) {
 	c := DefaultCatalogue()
-	b, err := json.Marshal(Style("http://example.test", c))
+	b, err := json.Marshal(Style("http://example.test", "", c))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,21 +112,31 @@ func TestStyleSelfContained(t *testing.T) {
 	if !strings.Contains(string(b), "http://example.test/tiles/coverage_hex,coverage_grid,coverage_heat/{z}/{x}/{y}.mvt") {
 		t.Errorf("no composite source of the coverage layers")
 	}
+	// With a query, every tile URL carries it.
+	b, err = json.Marshal(Style("http://example.test", "access_token=gs_x", c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, with := strings.Count(string(b), ".mvt"), strings.Count(string(b), ".mvt?access_token=gs_x"); n != 2 || with != n {
+		t.Errorf("%d tile URLs, %d with the query; want 2 and all", n, with)
+	}
 }
 
 // builderFunc builds tiles with a function.
-type builderFunc func(t Tile, layers []Layer) []byte
+type builderFunc func(t Tile, layers []Layer, s Scope) []byte
 
-func (f builderFunc) BuildTile(_ context.Context, t Tile, layers []Layer, _ supervision.CoverageFilter) ([]byte, error) {
-	return f(t, layers), nil
+func (f builderFunc) BuildTile(_ context.Context, t Tile, layers []Layer, _ supervision.CoverageFilter, s Scope) ([]byte, error) {
+	return f(t, layers, s), nil
 }
 
 // TestTilerGroupsByKind: a composite of table and computed layers goes to
-// each builder in runs, concatenated in the order asked.
+// each builder in runs, with the scope, concatenated in the order asked.
 func TestTilerGroupsByKind(t *testing.T) {
 	c := DefaultCatalogue()
 	names := func(prefix string) builderFunc {
-		return func(_ Tile, ls []Layer) []byte { return []byte("[" + prefix + ":" + joinNames(ls) + "]") }
+		return func(_ Tile, ls []Layer, s Scope) []byte {
+			return []byte("[" + prefix + ":" + joinNames(ls) + "@" + s.Town() + "]")
+		}
 	}
 	tl := &Tiler{Catalogue: c, Builders: map[Kind]Builder{Table: names("sql"), Computed: names("go")}}
 	ls, err := c.Lookup("grids,roads,coverage_hex,entities")
@@ -128,15 +144,15 @@ func TestTilerGroupsByKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	tile, _ := NewTile(15, 26746, 14243)
-	got, err := tl.Tile(context.Background(), tile, ls, supervision.CoverageFilter{})
+	got, err := tl.Tile(context.Background(), tile, ls, supervision.CoverageFilter{}, Scope("441900003"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "[sql:grids,roads][go:coverage_hex][sql:entities]"; string(got) != want {
+	if want := "[sql:grids,roads@441900003][go:coverage_hex@441900003][sql:entities@441900003]"; string(got) != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 	delete(tl.Builders, Computed)
-	if _, err := tl.Tile(context.Background(), tile, ls, supervision.CoverageFilter{}); err == nil {
+	if _, err := tl.Tile(context.Background(), tile, ls, supervision.CoverageFilter{}, WholeCity); err == nil {
 		t.Error("no error without a builder for the computed layer")
 	}
 }
