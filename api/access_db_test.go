@@ -138,6 +138,44 @@ func TestAccessControl(t *testing.T) {
 	t.Run("unmask audited", func(t *testing.T) { testUnmaskAudited(t, c) })
 	t.Run("writes audited", func(t *testing.T) { testWritesAudited(t, c) })
 	t.Run("token lifecycle", func(t *testing.T) { testTokenLifecycle(t, c) })
+	t.Run("entity detail by role", func(t *testing.T) { testEntityDetailByRole(t, c) })
+}
+
+// testEntityDetailByRole: an entity's page holds only what the role may
+// read: a clerk sees the entity and its public records, not its tasks,
+// inspections, leads, complaints or flags.
+func testEntityDetailByRole(t *testing.T, c *scopeCity) {
+	ts := c.server(t, nil)
+	clerk, _ := c.token(t, auth.Principal{Role: auth.Clerk})
+	coord, _ := c.token(t, auth.Principal{Role: auth.Coordinator})
+	read := func(token string) map[string]json.RawMessage {
+		t.Helper()
+		// 长安镇's: its flag is still open (the writes test confirmed 虎门镇's).
+		code, body := call(t, ts, "GET", "/v1/entities/"+c.entity[changan], token, "")
+		var out map[string]json.RawMessage
+		if code != 200 || json.Unmarshal([]byte(body), &out) != nil {
+			t.Fatalf("%d %s", code, body)
+		}
+		return out
+	}
+	asClerk, asCoord := read(clerk), read(coord)
+	for _, k := range []string{"tasks", "inspections", "leads", "complaints"} {
+		if string(asClerk[k]) != "null" {
+			t.Errorf("a clerk sees %s: %s", k, asClerk[k])
+		}
+		if !strings.HasPrefix(string(asCoord[k]), "[") {
+			t.Errorf("the coordinator does not see %s: %s", k, asCoord[k])
+		}
+	}
+	if _, ok := asClerk["flags"]; ok {
+		t.Error("a clerk sees the entity's flags")
+	}
+	if !strings.Contains(string(asCoord["flags"]), `"id":`+c.flg[changan]) || !strings.Contains(string(asCoord["tasks"]), `"id":`+c.task[changan]) {
+		t.Errorf("the coordinator misses the flag or the task: %s %s", asCoord["flags"], asCoord["tasks"])
+	}
+	if string(asClerk["violations"]) != "[]" {
+		t.Errorf("violations as a clerk: %s, want []", asClerk["violations"])
+	}
 }
 
 // testTownScope: a grid manager of 虎门镇 reads 虎门镇's entities, tasks,

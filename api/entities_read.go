@@ -326,7 +326,7 @@ func entitySearchOfQuery(q url.Values) (entitySearch, error) {
 			return req, derrors.Field(name, "is given %d times; give it once", len(vals))
 		}
 		v := vals[0]
-		if v == "" {
+		if v == "" || name == "unmask" { // unmask: read by the access guard
 			continue
 		}
 		switch name {

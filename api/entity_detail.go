@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/gridsentry/gridsentry/auth"
 	"github.com/gridsentry/gridsentry/supervision"
 )
 
@@ -27,13 +28,15 @@ const entityInspectionsShown = 50
 // and everything the supervision workflow knows about it.
 type entityDetailJSON struct {
 	entityJSON
-	Tasks       []taskJSON       `json:"tasks"`
-	Inspections []inspectionJSON `json:"inspections"`
-	Leads       []leadJSON       `json:"leads"`
-	Complaints  []complaintJSON  `json:"complaints"`
+	// Each list is null when the caller may not read it (a clerk sees no
+	// tasks, inspections, leads, complaints or flags), [] when empty.
+	Tasks       []taskJSON       `json:"tasks"`       // read_tasks
+	Inspections []inspectionJSON `json:"inspections"` // read_tasks
+	Leads       []leadJSON       `json:"leads"`       // read_leads
+	Complaints  []complaintJSON  `json:"complaints"`  // read_tasks
 	Violations  []violationJSON  `json:"violations"`
 	Abnormal    []abnormalJSON   `json:"abnormal"`
-	Flags       []flagJSON       `json:"flags,omitempty"` // open ones; absent without flags
+	Flags       []flagJSON       `json:"flags,omitempty"` // read_flags; open ones; absent without flags
 }
 
 // entityDetail adds the workflow's records to an entity. Without a
@@ -44,36 +47,49 @@ func (s *Server) entityDetail(ctx context.Context, rec supervision.EntityRecord)
 	if !ok {
 		return entityJSONOf(rec, unmasked(ctx)), nil
 	}
-	out := entityDetailJSON{entityJSON: entityJSONOf(rec, unmasked(ctx)), Tasks: []taskJSON{}, Inspections: []inspectionJSON{},
-		Leads: []leadJSON{}, Complaints: []complaintJSON{}, Violations: []violationJSON{}, Abnormal: []abnormalJSON{}}
+	out := entityDetailJSON{entityJSON: entityJSONOf(rec, unmasked(ctx)), Violations: []violationJSON{}, Abnormal: []abnormalJSON{}}
+	// may reports whether the caller holds perm (a server without
+	// authentication: everyone).
+	may := func(perm auth.Permission) bool {
+		p, ok := principalOf(ctx)
+		return !ok || p.Can(perm)
+	}
 	now := time.Now()
-	tasks, err := h.EntityTasks(ctx, rec.USCC)
-	if err != nil {
-		return nil, err
+	if may(auth.ReadTasks) {
+		tasks, err := h.EntityTasks(ctx, rec.USCC)
+		if err != nil {
+			return nil, err
+		}
+		out.Tasks = make([]taskJSON, 0, len(tasks))
+		for _, t := range tasks {
+			out.Tasks = append(out.Tasks, toTaskJSON(t, now))
+		}
+		inspections, err := h.EntityInspections(ctx, rec.USCC, entityInspectionsShown)
+		if err != nil {
+			return nil, err
+		}
+		out.Inspections = make([]inspectionJSON, 0, len(inspections))
+		for _, in := range inspections {
+			out.Inspections = append(out.Inspections, toInspectionJSON(in))
+		}
+		complaints, err := h.EntityComplaints(ctx, rec.USCC)
+		if err != nil {
+			return nil, err
+		}
+		out.Complaints = make([]complaintJSON, 0, len(complaints))
+		for _, c := range complaints {
+			out.Complaints = append(out.Complaints, toComplaintJSON(c))
+		}
 	}
-	for _, t := range tasks {
-		out.Tasks = append(out.Tasks, toTaskJSON(t, now))
-	}
-	inspections, err := h.EntityInspections(ctx, rec.USCC, entityInspectionsShown)
-	if err != nil {
-		return nil, err
-	}
-	for _, in := range inspections {
-		out.Inspections = append(out.Inspections, toInspectionJSON(in))
-	}
-	leads, err := h.EntityLeads(ctx, rec.USCC)
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range leads {
-		out.Leads = append(out.Leads, toLeadJSON(l))
-	}
-	complaints, err := h.EntityComplaints(ctx, rec.USCC)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range complaints {
-		out.Complaints = append(out.Complaints, toComplaintJSON(c))
+	if may(auth.ReadLeads) {
+		leads, err := h.EntityLeads(ctx, rec.USCC)
+		if err != nil {
+			return nil, err
+		}
+		out.Leads = make([]leadJSON, 0, len(leads))
+		for _, l := range leads {
+			out.Leads = append(out.Leads, toLeadJSON(l))
+		}
 	}
 	violations, err := h.EntityViolations(ctx, rec.USCC)
 	if err != nil {
@@ -89,8 +105,10 @@ func (s *Server) entityDetail(ctx context.Context, rec supervision.EntityRecord)
 	for _, a := range abnormal {
 		out.Abnormal = append(out.Abnormal, toAbnormalJSON(a))
 	}
-	if out.Flags, err = s.openFlags(ctx, []supervision.USCC{rec.USCC}, ""); err != nil {
-		return nil, err
+	if may(auth.ReadFlags) {
+		if out.Flags, err = s.openFlags(ctx, []supervision.USCC{rec.USCC}, ""); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

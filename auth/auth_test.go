@@ -51,7 +51,8 @@ func TestCan(t *testing.T) {
 		{auth.Inspector, auth.ReviewFlags, false},
 		{auth.Inspector, auth.Unmask, false},
 		{auth.GridManager, auth.ReviewFlags, true},
-		{auth.GridManager, auth.Export, false},
+		{auth.GridManager, auth.Export, true}, // its town's, scoped like its lists
+		{auth.Clerk, auth.Export, false},
 		{auth.Department, auth.HandleLeads, true},
 		{auth.Department, auth.ManageCampaigns, false},
 		{auth.Coordinator, auth.ManageCampaigns, true},

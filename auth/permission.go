@@ -61,6 +61,7 @@ var Permissions = map[Role][]Permission{
 		ReadFlags, ReviewFlags,
 		ReadTasks, WriteTasks, WriteInspections,
 		ReadLeads, HandleLeads,
+		Export,
 	},
 	Department: {
 		ReadLibrary, ReadTiles,
