@@ -209,11 +209,14 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if layers, err = readableLayers(r.Context(), layers); err != nil {
+		return err
+	}
 	t, err := tiles.ParseTile(vars["z"], vars["x"], vars["y"])
 	if err != nil {
 		return err
 	}
-	key := tiles.CacheKey{Layers: vars["layers"], Tile: t}
+	key := tiles.CacheKey{Layers: layerNames(layers), Tile: t}
 	var f supervision.CoverageFilter
 	if tiles.Filtered(layers) {
 		q := r.URL.Query()
@@ -431,4 +434,45 @@ func matchesETag(header, etag string) bool {
 		}
 	}
 	return false
+}
+
+// layerPermissions are what a layer needs beyond read_tiles: the entities
+// and flags layers show supervision data row by row. The coverage layers
+// show counts, and the map's layers the library.
+var layerPermissions = map[string]auth.Permission{
+	"entities": auth.ReadEntities,
+	"flags":    auth.ReadFlags,
+}
+
+// readableLayers keeps the layers the caller may read. A composite loses
+// the others (a clerk's map tile has no flags layer, so one style serves
+// every role); asking for nothing else is a 403 naming the layer. An
+// anonymous reader of public tiles reads every layer: the operator made
+// them public.
+func readableLayers(ctx context.Context, layers []tiles.Layer) ([]tiles.Layer, error) {
+	p, ok := principalOf(ctx)
+	if !ok {
+		return layers, nil
+	}
+	out := layers[:0:0]
+	var refused []string
+	for _, l := range layers {
+		if perm, need := layerPermissions[l.Name]; need && !p.Can(perm) {
+			refused = append(refused, l.Name)
+			continue
+		}
+		out = append(out, l)
+	}
+	if len(out) == 0 {
+		return nil, derrors.New(derrors.Forbidden, "a %s token may not read the %s layer", p.Role, strings.Join(refused, ", "))
+	}
+	return out, nil
+}
+
+func layerNames(layers []tiles.Layer) string {
+	names := make([]string, len(layers))
+	for i, l := range layers {
+		names[i] = l.Name
+	}
+	return strings.Join(names, ",")
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/gridsentry/gridsentry/api"
+	"github.com/gridsentry/gridsentry/auth"
+	"github.com/gridsentry/gridsentry/derrors"
 	"github.com/gridsentry/gridsentry/postgres/pgtest"
 	"github.com/gridsentry/gridsentry/supervision"
 	"github.com/gridsentry/gridsentry/tiles"
@@ -353,5 +355,46 @@ func TestTileCache(t *testing.T) {
 	resp, body := getTile(t, ts.URL+"/metrics", nil)
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "gridsentry_tile_cache_hits_total 3") {
 		t.Errorf("metrics: %d, no hit count of 3 in\n%s", resp.StatusCode, body)
+	}
+}
+
+// roleAuth takes "gs_<role>" for a city-wide token of that role.
+type roleAuth struct{}
+
+func (roleAuth) Authenticate(_ context.Context, token string) (auth.Principal, error) {
+	role, err := auth.ParseRole(strings.TrimPrefix(token, "gs_"))
+	if err != nil {
+		return auth.Principal{}, derrors.New(derrors.Unauthorized, "unknown token")
+	}
+	return auth.Principal{TokenID: 1, Role: role}, nil
+}
+
+// TestTileLayerPermissions: the entities and flags layers need the
+// permission to read entities and flags; a composite drops what the role
+// may not read, so one style serves every role.
+func TestTileLayerPermissions(t *testing.T) {
+	b := &fakeTiles{}
+	srv := api.New(api.Config{}, nil, nil, slog.New(slog.DiscardHandler), api.WithTiles(tiles.DefaultCatalogue(), b),
+		api.WithAuthenticator(roleAuth{}))
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	const composite = "/tiles/buildings,entities,flags/16/53489/28485.mvt"
+	for _, c := range []struct {
+		role       auth.Role
+		path       string
+		code       int
+		has, hasNo string
+	}{
+		{auth.Admin, composite, 200, "buildings,entities,flags@", ""},
+		{auth.Clerk, composite, 200, "buildings,entities@", "flags"},
+		{auth.GIS, composite, 200, "buildings@", "entities"},
+		{auth.GIS, "/tiles/flags/16/53489/28485.mvt", 403, "flags layer", ""},
+		{auth.GIS, "/tiles/entities,flags/16/53489/28485.mvt", 403, "entities, flags layer", ""},
+		{auth.Inspector, "/tiles/flags/16/53489/28485.mvt", 200, "flags@", ""},
+	} {
+		resp, body := getTile(t, ts.URL+c.path, map[string]string{"Authorization": "Bearer gs_" + string(c.role)})
+		if resp.StatusCode != c.code || !strings.Contains(string(body), c.has) || c.hasNo != "" && strings.Contains(string(body), c.hasNo) {
+			t.Errorf("%s %s: %d %.120s, want %d with %q and no %q", c.role, c.path, resp.StatusCode, body, c.code, c.has, c.hasNo)
+		}
 	}
 }
