@@ -49,6 +49,11 @@ func (s *Server) exportEntities(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return derrors.New(derrors.Unavailable, "entity exports are not enabled on this server")
 	}
+	release, err := s.startExport()
+	if err != nil {
+		return err
+	}
+	defer release()
 	q := r.URL.Query()
 	format := "csv"
 	if v := q["format"]; len(v) > 1 {
@@ -314,4 +319,17 @@ func (g *geojsonEncoder) flush() error { return nil }
 func (g *geojsonEncoder) end() error {
 	_, err := io.WriteString(g.w, "]}\n")
 	return err
+}
+
+// startExport takes one of the Config.MaxExports slots of the bulk exports,
+// each of which holds a database connection for as long as it streams, so
+// that exports cannot take every connection from the rest of the API. When
+// all are taken it refuses at once with 503 and Retry-After.
+func (s *Server) startExport() (release func(), err error) {
+	select {
+	case s.exports <- struct{}{}:
+		return func() { <-s.exports }, nil
+	default:
+		return nil, derrors.New(derrors.Unavailable, "%d exports are running, the most this server runs at once; retry when one ends", cap(s.exports))
+	}
 }

@@ -603,3 +603,61 @@ func (m *memoryAudit) AppendAudit(ctx context.Context, e audit.Entry) (int64, er
 func (m *memoryAudit) AuditLog(ctx context.Context, f audit.Filter) ([]audit.Entry, bool, error) {
 	return nil, false, nil
 }
+
+// blockingExporter holds every export open until release is closed,
+// saying on started when one began.
+type blockingExporter struct {
+	api.EntityReader
+	started chan struct{}
+	release chan struct{}
+}
+
+func (x blockingExporter) EachEntity(ctx context.Context, _ supervision.EntityFilter, fn func(supervision.EntityRecord) error) error {
+	x.started <- struct{}{}
+	select {
+	case <-x.release:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// TestExportSlots: exports beyond Config.MaxExports are refused at once
+// with 503 and Retry-After, and the slots free up when exports end.
+func TestExportSlots(t *testing.T) {
+	x := blockingExporter{started: make(chan struct{}, 4), release: make(chan struct{})}
+	srv := api.New(api.Config{MaxExports: 2}, nil, nil, slog.New(slog.DiscardHandler), api.WithEntityReader(x), asAdmin)
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	get := func() *http.Response {
+		resp, err := ts.Client().Get(ts.URL + "/v1/entities/export?format=ndjson")
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	done := make(chan int, 2)
+	for range 2 {
+		go func() {
+			if resp := get(); resp != nil {
+				done <- resp.StatusCode
+			}
+		}()
+	}
+	<-x.started
+	<-x.started
+	if resp := get(); resp == nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a third export while two run: %v, want 503 with Retry-After", resp)
+	}
+	close(x.release)
+	for range 2 {
+		if code := <-done; code != http.StatusOK {
+			t.Errorf("a running export ended with %d", code)
+		}
+	}
+	if resp := get(); resp == nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("an export once the others ended: %v, want 200", resp)
+	}
+}

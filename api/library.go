@@ -149,6 +149,11 @@ func (s *Server) libraryExport(w http.ResponseWriter, r *http.Request) error {
 	if s.exporter == nil {
 		return derrors.New(derrors.Unavailable, "library export is not enabled on this server")
 	}
+	release, err := s.startExport()
+	if err != nil {
+		return err
+	}
+	defer release()
 	q := r.URL.Query()
 	kind, err := libraryKind(r)
 	if err != nil {

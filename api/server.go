@@ -49,6 +49,9 @@ type Config struct {
 	// the database again: a revocation takes effect within it. Default 10s;
 	// negative: ask every time.
 	TokenCacheTTL time.Duration
+	// MaxExports is how many bulk exports (entities, the library) run at
+	// once; each holds a database connection while it streams. Default 2.
+	MaxExports int
 }
 
 func (c *Config) setDefaults() {
@@ -66,6 +69,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.RateBurst <= 0 {
 		c.RateBurst = max(1, int(2*c.RateLimit))
+	}
+	if c.MaxExports <= 0 {
+		c.MaxExports = 2
 	}
 	if c.TokenCacheTTL == 0 {
 		c.TokenCacheTTL = 10 * time.Second
@@ -97,12 +103,13 @@ type Server struct {
 	console  fs.FS         // console.go
 	audit    AuditLog      // audit.go
 
-	authn  Authenticator       // access.go
-	fixed  *auth.Principal     // access.go: the caller of requests without a token
-	access map[string]endpoint // "GET /v1/entities/{uscc}" → its permission
-	rates  *rateLimits         // ratelimit.go
-	apiDoc []byte              // openapiDoc with each operation's permission
-	tokens TokenStore          // tokens.go
+	authn   Authenticator       // access.go
+	fixed   *auth.Principal     // access.go: the caller of requests without a token
+	access  map[string]endpoint // "GET /v1/entities/{uscc}" → its permission
+	rates   *rateLimits         // ratelimit.go
+	apiDoc  []byte              // openapiDoc with each operation's permission
+	tokens  TokenStore          // tokens.go
+	exports chan struct{}       // export.go: one slot per export running
 }
 
 // IndexSource gives the current in-memory address index (nil until loaded).
@@ -140,6 +147,7 @@ func New(cfg Config, library addressbook.Library, ready Checker, log *slog.Logge
 		limits:   map[string]int64{},
 		access:   map[string]endpoint{},
 		rates:    newRateLimits(cfg.RateLimit, cfg.RateBurst),
+		exports:  make(chan struct{}, cfg.MaxExports),
 	}
 	for _, o := range opts {
 		o(s)

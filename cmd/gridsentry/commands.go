@@ -242,7 +242,7 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 		api.WithFlags(db, flagCfg), api.WithAlerts(alerts), api.WithPlans(db), api.WithConsole(web.Files()),
 		api.WithAuthenticator(db), api.WithAudit(db), api.WithTokens(db)}
 	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBatchBytes: cfg.MaxBatchBytes, ShutdownTimeout: cfg.ShutdownTimeout,
-		CORSOrigins: cfg.corsOrigins(), PublicTiles: cfg.PublicTiles, RateLimit: float64(cfg.RateLimit), RateBurst: cfg.RateBurst},
+		CORSOrigins: cfg.corsOrigins(), PublicTiles: cfg.PublicTiles, RateLimit: float64(cfg.RateLimit), RateBurst: cfg.RateBurst, MaxExports: cfg.MaxExports},
 		db, readiness{db, index}, log, append(opts, tileParts.options()...)...)
 	// The coverage loads in the background, the tile cache is seeded, and
 	// both follow the change feed.

@@ -38,6 +38,7 @@ type config struct {
 	PublicTiles      bool          // GRIDSENTRY_PUBLIC_TILES: tiles readable without a token
 	RateLimit        int           // GRIDSENTRY_RATE_LIMIT: requests a second per token; 0: none
 	RateBurst        int           // GRIDSENTRY_RATE_BURST: the bursts RateLimit allows
+	MaxExports       int           // GRIDSENTRY_MAX_EXPORTS: bulk exports running at once
 	TileCacheMB      int           // GRIDSENTRY_TILE_CACHE_MB: memory for built tiles
 	TileSeedZoom     int           // GRIDSENTRY_TILE_SEED_ZOOM: deepest zoom cached at start; 0: none
 
@@ -151,6 +152,8 @@ func (c *config) registerHTTP(fs *flag.FlagSet) {
 		"serve /tiles without a token, the whole city to anyone; otherwise tiles need a token with read_tiles and show its town only (env GRIDSENTRY_PUBLIC_TILES)")
 	fs.IntVar(&c.RateLimit, "rate-limit", envInt("GRIDSENTRY_RATE_LIMIT", 50),
 		"requests a second each token may make (anonymous tile readers: each address); over it, 429 with Retry-After; 0: no limit (env GRIDSENTRY_RATE_LIMIT)")
+	fs.IntVar(&c.MaxExports, "max-exports", envInt("GRIDSENTRY_MAX_EXPORTS", 2),
+		"bulk exports (entities, the library) running at once, each holding a database connection; more get 503 (env GRIDSENTRY_MAX_EXPORTS)")
 	fs.IntVar(&c.RateBurst, "rate-burst", envInt("GRIDSENTRY_RATE_BURST", 400),
 		"requests a token may make at once before -rate-limit applies: a map opening fetches a few hundred tiles (env GRIDSENTRY_RATE_BURST)")
 	fs.IntVar(&c.TileCacheMB, "tile-cache-mb", envInt("GRIDSENTRY_TILE_CACHE_MB", 256),
@@ -187,7 +190,7 @@ func (c *config) logValues() []any {
 		"max_body_bytes", c.MaxBodyBytes, "max_batch_bytes", c.MaxBatchBytes, "statement_timeout", c.StatementTimeout.String(),
 		"shutdown_timeout", c.ShutdownTimeout.String(), "db_max_conns", c.DBMaxConns,
 		"first_check_days", c.FirstCheckDays, "change_check_days", c.ChangeCheckDays, "permit_days", c.PermitDays,
-		"cors_origins", c.CORSOrigins, "public_tiles", c.PublicTiles, "rate_limit", c.RateLimit, "rate_burst", c.RateBurst, "holidays_file", c.HolidaysFile, "flag_config", c.FlagConfigFile, "flags_full_every", c.FlagsFullEvery.String(),
+		"cors_origins", c.CORSOrigins, "public_tiles", c.PublicTiles, "rate_limit", c.RateLimit, "rate_burst", c.RateBurst, "max_exports", c.MaxExports, "holidays_file", c.HolidaysFile, "flag_config", c.FlagConfigFile, "flags_full_every", c.FlagsFullEvery.String(),
 		"tile_cache_mb", c.TileCacheMB, "tile_seed_zoom", c.TileSeedZoom,
 	}
 }
