@@ -14,7 +14,7 @@ BIN := bin/gridsentry
 # The binary reads GRIDSENTRY_DATA_DIR too, so make and gridsentry agree on the cluster.
 PGDIR := $(or $(GRIDSENTRY_DATA_DIR),var/pg)
 
-.PHONY: deps web build run test lint stop clean clean-data bench bench-city bench-addresses bench-entities bench-flags bench-tiles
+.PHONY: deps web build run test soak lint stop clean clean-data bench bench-city bench-addresses bench-entities bench-flags bench-tiles
 
 deps:
 	scripts/install-deps.sh
@@ -43,9 +43,25 @@ test: deps build
 	trap 'if [ -n "$$started" ]; then $(BIN) cluster stop; fi' EXIT; \
 	url=$$($(BIN) cluster start); \
 	echo "make test: PostgreSQL at $$url"; \
-	GRIDSENTRY_TEST_DATABASE_URL=$$url GRIDSENTRY_REQUIRE_DB=1 $(GO) test -count=1 ./...; \
+	GRIDSENTRY_TEST_DATABASE_URL=$$url GRIDSENTRY_REQUIRE_DB=1 $(GO) test -count=1 -timeout 30m ./...; \
 	cd web && npm run --silent typecheck && npm test --silent; \
 	cd .. && scripts/e2e.sh
+
+# soak runs the long part of the reliability suite: every fuzz target for
+# FUZZTIME (default 60s) each, the kill -9 crash tests at full size, and
+# the load soak (scripts/soak.sh: SOAK_RATE requests/s, default 500, for
+# SOAK_DURATION, default 10m, on a fresh demo city) that fails on any error
+# or a growing heap. It takes about 45 minutes.
+soak: deps build
+	@started=; \
+	if ! $(BIN) cluster status >/dev/null 2>&1; then started=1; fi; \
+	trap 'if [ -n "$$started" ]; then $(BIN) cluster stop; fi' EXIT; \
+	url=$$($(BIN) cluster start); \
+	echo "make soak: PostgreSQL at $$url"; \
+	GRIDSENTRY_TEST_DATABASE_URL=$$url GRIDSENTRY_REQUIRE_DB=1 scripts/fuzz.sh $${FUZZTIME:-60s}; \
+	GRIDSENTRY_TEST_DATABASE_URL=$$url GRIDSENTRY_REQUIRE_DB=1 GRIDSENTRY_SOAK=1 \
+		$(GO) test -count=1 -timeout 60m -run 'TestKill|TestGridsentryProcess' ./cmd/gridsentry/; \
+	scripts/soak.sh
 
 # bench runs the pure Go benchmarks, times loading the demo-scale city, and
 # runs the address benchmarks and accuracy on it, then links its entities and
