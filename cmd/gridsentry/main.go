@@ -17,6 +17,7 @@
 //	gridsentry token create -role R [-town CODE] [-department D] [-ttl 720h]   issue an API token
 //	gridsentry token list|revoke ID                    list the API tokens, or revoke one
 //	gridsentry export addresses|buildings|all > FILE   write the library in the same formats
+//	gridsentry soak -url URL [-rate 500] [-duration 10m]  soak a running server at a fixed rate
 //	gridsentry version                     print the version
 //
 // Configuration comes from flags and the environment (DATABASE_URL,
@@ -83,6 +84,8 @@ commands:
   token     create -role R [-town CODE] [-department D] [-ttl 720h] [-note TEXT]: issue an API token,
             printed once; list: every token and its status; revoke ID: revoke one at once
   export    addresses|buildings|all: write the library as CSV or GeoJSON (the format import reads)
+  soak      send a running server a fixed rate of validations, tiles and entity queries; fail on
+            any failed request or a growing heap
   version   print the version
 
 Run 'gridsentry <command> -h' for the flags of a command.
@@ -120,6 +123,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runTiles(ctx, rest, stdout, stderr)
 	case "token":
 		return runToken(ctx, rest, stdout, stderr)
+	case "soak":
+		return runSoak(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
