@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -51,7 +52,8 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&c.base, "url", env("GRIDSENTRY_URL", "http://127.0.0.1:8080"), "base URL of the running server (env GRIDSENTRY_URL)")
 	fs.StringVar(&c.token, "token", env("GRIDSENTRY_TOKEN", ""), "API token, sent as Authorization: Bearer (env GRIDSENTRY_TOKEN)")
 	fs.Float64Var(&c.rate, "rate", 500, "requests started per second, on schedule whether or not earlier ones have been answered")
-	fs.DurationVar(&c.duration, "duration", 10*time.Minute, "how long to send")
+	fs.DurationVar(&c.duration, "duration", 10*time.Minute, "how long to send, ramp included")
+	fs.DurationVar(&c.ramp, "ramp", 30*time.Second, "climb to -rate over this long, at most a third of -duration (the memory judgement's warm-up)")
 	mix := fs.String("mix", defaultSoakMix, "relative weights of the request kinds "+strings.Join(soakClasses, ", ")+"; an omitted kind is not sent")
 	fs.IntVar(&c.maxInFlight, "max-in-flight", 256, "requests in flight at most: one due while this many are unanswered is dropped, and counted")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "a request unanswered after this long fails")
@@ -71,8 +73,8 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageErr("-mix: %v", err)
 	}
 	switch {
-	case c.rate <= 0 || c.duration <= 0 || c.rate*c.duration.Seconds() < 1:
-		return usageErr("-rate and -duration must be positive and make at least one request")
+	case c.rate <= 0 || c.duration <= 0 || c.rate*c.duration.Seconds() < 1 || c.ramp < 0:
+		return usageErr("-rate and -duration must be positive and make at least one request, -ramp at least 0")
 	case c.maxInFlight < 1 || c.timeout <= 0 || c.progress <= 0 || c.sample <= 0:
 		return usageErr("-max-in-flight, -timeout, -progress and -sample must be positive")
 	case c.maxHeapGrowth < 0:
@@ -83,6 +85,7 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageErr("-url: want http://host:port, not %q", c.base)
 	}
 	c.base = strings.TrimRight(c.base, "/")
+	c.ramp = min(c.ramp, c.duration/3).Round(time.Millisecond)
 
 	client := newSoakClient(c.base, c.token, c.maxInFlight)
 	defer client.hc.CloseIdleConnections()
@@ -90,7 +93,8 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("soak: reading sample data from %s: %w", c.base, err)
 	}
-	fmt.Fprintf(stdout, "soak: %s, %.0f requests/s for %s (mix %s, at most %d in flight)\n", c.base, c.rate, c.duration, c.mix, c.maxInFlight)
+	fmt.Fprintf(stdout, "soak: %s, %.0f requests/s for %s, reached over the first %s (mix %s, at most %d in flight)\n",
+		c.base, c.rate, c.duration, c.ramp, c.mix, c.maxInFlight)
 	fmt.Fprintf(stdout, "soak: sample data: %d entities, %d addresses, %d tile anchors, tile sources %s\n",
 		len(data.entities), len(data.addresses), len(data.anchors), strings.Join(data.sourceNames(), ", "))
 
@@ -108,6 +112,7 @@ type soakConfig struct {
 	base, token   string
 	rate          float64 // requests per second
 	duration      time.Duration
+	ramp          time.Duration
 	mix           soakMix
 	maxInFlight   int
 	timeout       time.Duration
@@ -190,13 +195,15 @@ func (m soakMix) String() string {
 
 // openLoop starts work at a fixed rate, whether or not earlier work has
 // finished (an open model: a slow server shows as latency and in-flight
-// requests, not as a lower rate). The i-th start is due at i/rate after
-// the first; a loop woken late starts every overdue one at once. One due
-// while maxInFlight are running is dropped and counted. now and sleep are
-// the clock, replaced in tests.
+// requests, not as a lower rate). The rate climbs linearly from 0 over the
+// ramp, then holds for the rest of the duration; each start is due at a
+// fixed time from the first, and a loop woken late starts every overdue
+// one at once. One due while maxInFlight are running is dropped and
+// counted. now and sleep are the clock, replaced in tests.
 type openLoop struct {
-	rate        float64 // starts per second
+	rate        float64 // starts per second, after the ramp
 	duration    time.Duration
+	ramp        time.Duration // at most duration
 	maxInFlight int
 	now         func() time.Time
 	sleep       func(ctx context.Context, d time.Duration) error
@@ -206,8 +213,8 @@ type openLoop struct {
 	wg                          sync.WaitGroup
 }
 
-func newOpenLoop(rate float64, d time.Duration, maxInFlight int) *openLoop {
-	return &openLoop{rate: rate, duration: d, maxInFlight: maxInFlight, now: time.Now, sleep: sleepCtx}
+func newOpenLoop(rate float64, d, ramp time.Duration, maxInFlight int) *openLoop {
+	return &openLoop{rate: rate, duration: d, ramp: min(ramp, d), maxInFlight: maxInFlight, now: time.Now, sleep: sleepCtx}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -221,8 +228,22 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// due returns how many starts the loop makes: rate × duration.
-func (l *openLoop) due() int64 { return int64(l.rate * l.duration.Seconds()) }
+// due returns how many starts the loop makes: rate × duration, less half
+// the ramp's worth.
+func (l *openLoop) due() int64 {
+	return int64(l.rate * (l.duration.Seconds() - l.ramp.Seconds()/2))
+}
+
+// dueAt returns when the i-th start is due, from the first. Over the ramp
+// of R seconds, rate·t²/(2R) starts are due by t; after it, rate·(t − R/2).
+func (l *openLoop) dueAt(i int64) time.Duration {
+	x, r := float64(i)/l.rate, l.ramp.Seconds() // x: seconds at the full rate
+	t := x + r/2
+	if x < r/2 {
+		t = math.Sqrt(2 * x * r)
+	}
+	return time.Duration(t * float64(time.Second))
+}
 
 // run starts fire(i, due) in a goroutine for each start on schedule and
 // returns when the last is started or dropped, or ctx is done; fires may
@@ -231,7 +252,7 @@ func (l *openLoop) run(ctx context.Context, start time.Time, fire func(i int64, 
 	l.inFlight = make(chan struct{}, l.maxInFlight)
 	n := l.due()
 	for i := int64(0); i < n; {
-		due := start.Add(time.Duration(float64(i) * float64(time.Second) / l.rate))
+		due := start.Add(l.dueAt(i))
 		if wait := due.Sub(l.now()); wait > 0 {
 			if l.sleep(ctx, wait) != nil {
 				return
@@ -464,13 +485,15 @@ func fetchSoakData(ctx context.Context, c *soakClient, mix soakMix, seed uint64)
 		}
 		if code := e.Link.AddressCode; code != nil && library < soakLibraryAddresses && mix.weight("validate") > 0 {
 			var a struct {
-				Full string `json:"full"`
+				Address struct {
+					Full string `json:"full"`
+				} `json:"address"`
 			}
 			if err := c.getJSON(ctx, "/v1/addresses/"+url.PathEscape(*code), &a); err != nil {
 				return nil, err
 			}
-			if a.Full != "" {
-				d.addresses = append(d.addresses, a.Full)
+			if a.Address.Full != "" {
+				d.addresses = append(d.addresses, a.Address.Full)
 				library++
 			}
 		}
@@ -956,6 +979,7 @@ type soakReport struct {
 	URL          string      `json:"url"`
 	Rate         float64     `json:"rate"`
 	Duration     string      `json:"duration"`
+	Ramp         string      `json:"ramp"`
 	Mix          string      `json:"mix"`
 	MaxInFlight  int         `json:"max_in_flight"`
 	Started      time.Time   `json:"started"`
@@ -964,7 +988,7 @@ type soakReport struct {
 	Sent         int64       `json:"sent"`
 	Dropped      int64       `json:"dropped"`
 	Failed       int64       `json:"failed"`
-	AchievedRate float64     `json:"achieved_rate"` // sent per second of the schedule
+	AchievedRate float64     `json:"achieved_rate"` // rate × sent / due: the loop keeps to the schedule but for drops
 	Kinds        []kindRow   `json:"kinds"`
 	Memory       []memSample `json:"memory"`
 	ScrapeErrors int64       `json:"scrape_errors"`
@@ -977,7 +1001,7 @@ type soakReport struct {
 func soak(ctx context.Context, c *soakConfig, client *soakClient, data *soakData, w io.Writer) (*soakReport, error) {
 	gen := &soakGen{data: data, mix: c.mix, seed: c.seed}
 	stats := newSoakStats()
-	loop := newOpenLoop(c.rate, c.duration, c.maxInFlight)
+	loop := newOpenLoop(c.rate, c.duration, c.ramp, c.maxInFlight)
 	// In-flight requests finish, or time out, after the soak is
 	// interrupted: they are counted as what they are, not as failures.
 	reqCtx := context.WithoutCancel(ctx)
@@ -1005,7 +1029,8 @@ func soak(ctx context.Context, c *soakConfig, client *soakClient, data *soakData
 		stats.add(r.kind, status, time.Since(due))
 	}
 
-	rep := &soakReport{URL: c.base, Rate: c.rate, Duration: c.duration.String(), Mix: c.mix.String(), MaxInFlight: c.maxInFlight, Due: loop.due()}
+	rep := &soakReport{URL: c.base, Rate: c.rate, Duration: c.duration.String(), Ramp: c.ramp.String(), Mix: c.mix.String(),
+		MaxInFlight: c.maxInFlight, Due: loop.due()}
 	var mu sync.Mutex // guards rep.Memory, rep.ScrapeErrors
 	var lastErr error
 	scrape := func(start time.Time) {
@@ -1074,7 +1099,7 @@ func soak(ctx context.Context, c *soakConfig, client *soakClient, data *soakData
 	rep.Kinds = stats.rows(false)
 	rep.Failed = rep.Kinds[len(rep.Kinds)-1].Failed
 	span := min(c.duration, time.Since(start))
-	rep.AchievedRate = float64(rep.Sent) / span.Seconds()
+	rep.AchievedRate = c.rate * float64(rep.Sent) / float64(rep.Due)
 	rep.Heap = judgeFlat(rep.Memory, span, c.maxHeapGrowth/100)
 	printSoakSummary(w, rep, span)
 
@@ -1119,8 +1144,8 @@ func printProgress(w io.Writer, at time.Duration, rate float64, dropped, inFligh
 }
 
 func printSoakSummary(w io.Writer, r *soakReport, span time.Duration) {
-	fmt.Fprintf(w, "\nsoak: %d requests due over %s at %.0f/s: %d sent (%.1f/s), %d dropped, %d failed\n\n",
-		r.Due, span.Round(time.Second), r.Rate, r.Sent, r.AchievedRate, r.Dropped, r.Failed)
+	fmt.Fprintf(w, "\nsoak: %d requests due over %s at %.0f/s after a %s ramp: %d sent (%.1f/s), %d dropped, %d failed\n\n",
+		r.Due, span.Round(time.Second), r.Rate, r.Ramp, r.Sent, r.AchievedRate, r.Dropped, r.Failed)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "kind\tanswered\tok\tfailed\tp50 ms\tp95 ms\tp99 ms\tmax ms\tfailures\t")
 	for _, k := range r.Kinds {

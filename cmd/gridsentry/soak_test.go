@@ -170,7 +170,7 @@ func TestOpenLoop(t *testing.T) {
 	}
 	run := func(t *testing.T, ctx context.Context, clock *fakeClock, maxInFlight int, block chan struct{}) (*openLoop, []fired) {
 		t.Helper()
-		l := newOpenLoop(100, time.Second, maxInFlight)
+		l := newOpenLoop(100, time.Second, 0, maxInFlight)
 		l.now, l.sleep = clock.now, clock.sleep
 		var mu sync.Mutex
 		var got []fired
@@ -234,6 +234,44 @@ func TestOpenLoop(t *testing.T) {
 				len(got), l.started.Load(), l.dropped.Load(), l.scheduled.Load())
 		}
 		checkSchedule(t, got)
+	})
+	t.Run("ramp", func(t *testing.T) {
+		// 100/s reached over 400 ms of a second: 20 starts in the ramp
+		// (100 × 0.4 / 2), quickening, then 60 at 10 ms apart.
+		l := newOpenLoop(100, time.Second, 400*time.Millisecond, 1000)
+		clock := &fakeClock{t: start}
+		l.now, l.sleep = clock.now, clock.sleep
+		var dues []time.Duration
+		var mu sync.Mutex
+		l.run(context.Background(), start, func(_ int64, due time.Time) {
+			mu.Lock()
+			dues = append(dues, due.Sub(start))
+			mu.Unlock()
+		})
+		l.wait()
+		slices.Sort(dues)
+		if len(dues) != 80 || l.due() != 80 {
+			t.Fatalf("%d starts, %d due; want 80", len(dues), l.due())
+		}
+		inRamp := 0
+		for k, d := range dues {
+			if d < 400*time.Millisecond {
+				inRamp++
+			}
+			if k < 2 {
+				continue
+			}
+			gap, prev := d-dues[k-1], dues[k-1]-dues[k-2]
+			if d <= 400*time.Millisecond && gap > prev {
+				t.Errorf("start %d: gap %v after %v: the ramp slows", k, gap, prev)
+			}
+			if d > 400*time.Millisecond && (gap < 9999*time.Microsecond || gap > 10001*time.Microsecond) {
+				t.Errorf("start %d: gap %v after the ramp, want 10 ms", k, gap)
+			}
+		}
+		if inRamp != 20 || dues[79] > time.Second {
+			t.Errorf("%d starts in the ramp, want 20; the last at %v", inRamp, dues[79])
+		}
 	})
 	t.Run("stops when cancelled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -323,6 +361,7 @@ type fakeServer struct {
 	mu                   sync.Mutex
 	paths                []string
 	badAuth              []string
+	validated            []string // the addresses
 }
 
 func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -358,13 +397,16 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, "/v1/entities/91441900"):
 		fmt.Fprintf(w, `{"uscc":%q}`, strings.TrimPrefix(p, "/v1/entities/"))
 	case strings.HasPrefix(p, "/v1/addresses/4419"):
-		fmt.Fprintf(w, `{"code":%q,"full":"东莞市某镇某社区某路1号"}`, strings.TrimPrefix(p, "/v1/addresses/"))
+		fmt.Fprintf(w, `{"address":{"code":%q,"full":"东莞市某镇某社区某路1号"}}`, strings.TrimPrefix(p, "/v1/addresses/"))
 	case p == "/v1/addresses/validate" && r.Method == http.MethodPost:
 		var req struct{ Address string }
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Address == "" {
 			http.Error(w, "bad body", http.StatusBadRequest)
 			return
 		}
+		f.mu.Lock()
+		f.validated = append(f.validated, req.Address)
+		f.mu.Unlock()
 		if st := f.validateStatus(f.validations.Add(1)); st != http.StatusOK {
 			http.Error(w, "failing", st)
 			return
@@ -415,7 +457,8 @@ func TestSoakCommand(t *testing.T) {
 			defer srv.Close()
 			t.Setenv("GRIDSENTRY_TOKEN", "gs_test")
 			report := filepath.Join(t.TempDir(), "soak.json")
-			// 150 requests, fewer than may be in flight: none can be
+			// 125 requests (150 less half the ramp's, which is cut to a
+			// third of the run), fewer than may be in flight: none can be
 			// dropped however slow the machine.
 			var out strings.Builder
 			err := run(context.Background(), []string{"soak", "-url", srv.URL, "-rate", "100", "-duration", "1500ms",
@@ -442,8 +485,8 @@ func TestSoakCommand(t *testing.T) {
 			if err := json.Unmarshal(b, &rep); err != nil {
 				t.Fatal(err)
 			}
-			if rep.Due != 150 || rep.Sent != 150 || rep.Dropped != 0 || rep.Pass != (tc.err == "") {
-				t.Errorf("due %d, sent %d, dropped %d, pass %v; want 150, 150, 0, %v", rep.Due, rep.Sent, rep.Dropped, rep.Pass, tc.err == "")
+			if rep.Due != 125 || rep.Sent != 125 || rep.Dropped != 0 || rep.Ramp != "500ms" || rep.Pass != (tc.err == "") {
+				t.Errorf("due %d, sent %d, dropped %d, ramp %s, pass %v; want 125, 125, 0, 500ms, %v", rep.Due, rep.Sent, rep.Dropped, rep.Ramp, rep.Pass, tc.err == "")
 			}
 			var kinds []string
 			all := rep.Kinds[len(rep.Kinds)-1]
@@ -453,7 +496,7 @@ func TestSoakCommand(t *testing.T) {
 			if want := []string{"validate", "tiles:coverage", "tiles:gridsentry", "entities:list", "entities:get", "all"}; !slices.Equal(kinds, want) {
 				t.Errorf("kinds %v, want %v", kinds, want)
 			}
-			if all.Answered != 150 || all.OK+all.Failed != 150 || rep.Failed != all.Failed {
+			if all.Answered != 125 || all.OK+all.Failed != 125 || rep.Failed != all.Failed {
 				t.Errorf("answered %d, ok %d, failed %d (report %d)", all.Answered, all.OK, all.Failed, rep.Failed)
 			}
 			for _, st := range tc.statuses {
@@ -470,6 +513,15 @@ func TestSoakCommand(t *testing.T) {
 				}
 			}
 			checkSoakPaths(t, tc.server.paths)
+			// Both as registered and as the library writes them.
+			var registered, library bool
+			for _, a := range tc.server.validated {
+				registered = registered || strings.Contains(a, "某镇某路")
+				library = library || strings.Contains(a, "某社区")
+			}
+			if !registered || !library {
+				t.Errorf("validated registered addresses %v, library addresses %v; want both: %q", registered, library, tc.server.validated)
+			}
 		})
 	}
 }
@@ -530,6 +582,7 @@ func TestSoakUsage(t *testing.T) {
 		{"-url", "ftp://x"},
 		{"-max-in-flight", "0"},
 		{"-max-heap-growth", "-1"},
+		{"-ramp", "-1s"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			err := run(context.Background(), append([]string{"soak"}, args...), io.Discard, io.Discard)
