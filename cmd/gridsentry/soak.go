@@ -317,6 +317,29 @@ func (c *soakClient) request(ctx context.Context, method, path string, body []by
 	return req, nil
 }
 
+// send sends r and reads the whole answer. It returns the answer's status,
+// or "timeout" or "transport" when there is none, and the ETag of a 200.
+func (c *soakClient) send(ctx context.Context, r soakRequest) (status, etag string) {
+	req, err := c.request(ctx, r.method, r.path, r.body, r.header)
+	if err != nil {
+		return "transport", ""
+	}
+	resp, err := c.hc.Do(req)
+	if err == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout", ""
+	case err != nil:
+		return "transport", ""
+	case resp.StatusCode == http.StatusOK:
+		etag = resp.Header.Get("ETag")
+	}
+	return strconv.Itoa(resp.StatusCode), etag
+}
+
 // getJSON decodes the answer to GET path into v; anything but 200 is an
 // error.
 func (c *soakClient) getJSON(ctx context.Context, path string, v any) error {
@@ -688,7 +711,7 @@ type soakStats struct {
 }
 
 type kindStats struct {
-	statuses       map[string]int64 // "200", "304", "503", "transport"
+	statuses       map[string]int64 // "200", "304", "503", "timeout", "transport"
 	latencies      []time.Duration  // of the successful answers
 	windowStatuses map[string]int64
 	window         []time.Duration
@@ -696,7 +719,7 @@ type kindStats struct {
 
 func newSoakStats() *soakStats { return &soakStats{kinds: map[string]*kindStats{}} }
 
-// add records an answer: status is the HTTP status or "transport".
+// add records an answer: status is the HTTP status, "timeout" or "transport".
 func (s *soakStats) add(kind, status string, latency time.Duration) {
 	s.answered.Add(1)
 	s.mu.Lock()
@@ -1009,24 +1032,13 @@ func soak(ctx context.Context, c *soakConfig, client *soakClient, data *soakData
 		r := gen.next(i)
 		ctx, cancel := context.WithTimeout(reqCtx, c.timeout)
 		defer cancel()
-		status := "transport"
-		req, err := client.request(ctx, r.method, r.path, r.body, r.header)
-		if err == nil {
-			var resp *http.Response
-			if resp, err = client.hc.Do(req); err == nil {
-				_, err = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if err == nil {
-					status = strconv.Itoa(resp.StatusCode)
-				}
-				if etag := resp.Header.Get("ETag"); resp.StatusCode == http.StatusOK && etag != "" && strings.HasPrefix(r.kind, "tiles") {
-					gen.etags.Store(r.path, etag)
-				}
-			}
-		}
+		status, etag := client.send(ctx, r)
 		// From when it was due, not when it was sent: a late start is the
 		// server's slowness too (no coordinated omission).
 		stats.add(r.kind, status, time.Since(due))
+		if etag != "" && strings.HasPrefix(r.kind, "tiles") {
+			gen.etags.Store(r.path, etag)
+		}
 	}
 
 	rep := &soakReport{URL: c.base, Rate: c.rate, Duration: c.duration.String(), Ramp: c.ramp.String(), Mix: c.mix.String(),

@@ -353,7 +353,7 @@ func TestEntityFilterOf(t *testing.T) {
 // fakeServer answers the soak's requests like gridsentry does, from two
 // towns of two entities each, and records what it was asked.
 type fakeServer struct {
-	validateStatus func(n int64) int // status of the n-th validation
+	validateStatus func(n int64) int // status of the n-th validation; 0: no answer
 	heap           func(n int64) float64
 	entities       bool
 
@@ -407,7 +407,12 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.validated = append(f.validated, req.Address)
 		f.mu.Unlock()
-		if st := f.validateStatus(f.validations.Add(1)); st != http.StatusOK {
+		st := f.validateStatus(f.validations.Add(1))
+		if st == 0 {
+			<-r.Context().Done() // until the client gives up
+			return
+		}
+		if st != http.StatusOK {
 			http.Error(w, "failing", st)
 			return
 		}
@@ -435,6 +440,7 @@ func TestSoakCommand(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		server   *fakeServer
+		args     []string
 		err      string // in the error; none: the soak passes
 		statuses []string
 	}{
@@ -444,6 +450,13 @@ func TestSoakCommand(t *testing.T) {
 			server: &fakeServer{validateStatus: func(n int64) int {
 				if n%5 == 0 {
 					return http.StatusInternalServerError
+				}
+				return http.StatusOK
+			}, heap: func(int64) float64 { return 100 * mb }, entities: true}},
+		{name: "unanswered requests time out", err: "requests failed", statuses: []string{"200", "timeout"}, args: []string{"-timeout", "100ms"},
+			server: &fakeServer{validateStatus: func(n int64) int {
+				if n%10 == 0 {
+					return 0
 				}
 				return http.StatusOK
 			}, heap: func(int64) float64 { return 100 * mb }, entities: true}},
@@ -461,8 +474,8 @@ func TestSoakCommand(t *testing.T) {
 			// third of the run), fewer than may be in flight: none can be
 			// dropped however slow the machine.
 			var out strings.Builder
-			err := run(context.Background(), []string{"soak", "-url", srv.URL, "-rate", "100", "-duration", "1500ms",
-				"-sample", "25ms", "-progress", "500ms", "-report", report}, &out, io.Discard)
+			args := []string{"soak", "-url", srv.URL, "-rate", "100", "-duration", "1500ms", "-sample", "25ms", "-progress", "500ms", "-report", report}
+			err := run(context.Background(), append(args, tc.args...), &out, io.Discard)
 			if tc.err == "" && err != nil {
 				t.Fatalf("soak: %v\n%s", err, out.String())
 			}
