@@ -9,7 +9,8 @@
 # (default 10m). It fails when a request fails or is dropped, or the server's
 # heap grows; the figures go to stdout and, as JSON, to SOAK_REPORT (default
 # var/soak.json). The server is stopped whatever the outcome. It builds
-# nothing: make soak builds bin/gridsentry first.
+# nothing: make soak builds bin/gridsentry first. The server reads its
+# settings from the environment as usual (GRIDSENTRY_DB_MAX_CONNS=16, say).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
