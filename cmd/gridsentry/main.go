@@ -18,6 +18,7 @@
 //	gridsentry token list|revoke ID                    list the API tokens, or revoke one
 //	gridsentry audit [-action A] [-since T] [-json] ...  print the audit log, newest first
 //	gridsentry export addresses|buildings|all > FILE   write the library in the same formats
+//	gridsentry soak -url URL [-rate 500] [-duration 10m]  soak a running server at a fixed rate
 //	gridsentry version                     print the version
 //
 // Configuration comes from flags and the environment (DATABASE_URL,
@@ -86,6 +87,8 @@ commands:
   audit     print the audit log, newest first (-token, -action, -route, -object, -since, -until,
             -after, -limit filter it; -json prints NDJSON); the read is itself logged
   export    addresses|buildings|all: write the library as CSV or GeoJSON (the format import reads)
+  soak      send a running server a fixed rate of validations, tiles and entity queries; fail on
+            any failed request or a growing heap
   version   print the version
 
 Run 'gridsentry <command> -h' for the flags of a command.
@@ -125,6 +128,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runToken(ctx, rest, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, rest, stdout, stderr)
+	case "soak":
+		return runSoak(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
