@@ -21,9 +21,10 @@ url="http://127.0.0.1:$port"
 # stdout, its log to stderr: keep them apart to find the token.
 out=$(mktemp)
 log=$(mktemp)
+hdr=$(mktemp) # the token's header for curl, in a file rather than in ps
 bin/gridsentry dev --database "$db" --addr "127.0.0.1:$port" --log-format text >"$out" 2>"$log" &
 server=$!
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$out" "$log"' EXIT
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$out" "$log" "$hdr"' EXIT
 
 stopped() { say "$1"; cat "$out" >&2; tail -n 50 "$log" >&2; exit 1; }
 
@@ -46,20 +47,20 @@ until [[ -n $token ]]; do
 	if ((SECONDS > deadline)); then stopped "the server printed no admin token in $limit s:"; fi
 	sleep 1
 done
-authz="Authorization: Bearer $token"
-until curl -sf -H "$authz" "$url/v1/entities?link_status=matched&limit=1" | grep -q '"uscc"'; do
+printf 'Authorization: Bearer %s\n' "$token" >"$hdr"
+until curl -sf -H @"$hdr" "$url/v1/entities?link_status=matched&limit=1" | grep -q '"uscc"'; do
 	if ((SECONDS > deadline)); then stopped "the demo city was not linked in $limit s:"; fi
 	sleep 2
 done
 # The flag evaluator's first full run follows the linking.
-until curl -sf -H "$authz" "$url/v1/flags?status=open&limit=1" | grep -q '"id"'; do
+until curl -sf -H @"$hdr" "$url/v1/flags?status=open&limit=1" | grep -q '"id"'; do
 	if ((SECONDS > deadline)); then stopped "no open flags in $limit s:"; fi
 	sleep 2
 done
 
 # A clerk (no flags, no unmasking) and the grid manager of the town of an
 # open flag, to check what the console shows each role.
-town=$(curl -sf -H "$authz" "$url/v1/flags?status=open&limit=1" |
+town=$(curl -sf -H @"$hdr" "$url/v1/flags?status=open&limit=1" |
 	python3 -c 'import json, sys; print(json.load(sys.stdin)["items"][0]["town_code"])')
 maketoken() { bin/gridsentry token create --database "$db" -ttl 1h -note e2e "$@" 2>>"$log"; }
 clerk=$(maketoken -role clerk) || stopped "token create -role clerk failed:"

@@ -25,12 +25,13 @@ bin/gridsentry cluster createdb --db "$db" --fresh >/dev/null
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
 log=$(mktemp)
+hdr=$(mktemp) # the token's header for curl, in a file rather than in ps
 # One token drives the load of a whole city's users here: no per-token
 # rate limit on this server (unless the caller sets one).
 GRIDSENTRY_RATE_LIMIT=${GRIDSENTRY_RATE_LIMIT:-0} \
 	bin/gridsentry dev --database "$db" --addr "127.0.0.1:$port" --log-format text >"$log" 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$log"' EXIT
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$log" "$hdr"' EXIT
 
 # Ready: the address index loaded (/readyz), then the demo entities linked
 # (they show in /v1/entities as matched) and the flag evaluator's first full
@@ -42,12 +43,12 @@ until curl -sf "$url/readyz" >/dev/null 2>&1; do
 	sleep 1
 done
 token=$(bin/gridsentry token create --database "$db" -role admin -ttl 2h -note soak 2>/dev/null)
-auth=(-H "Authorization: Bearer $token")
-until curl -sf "${auth[@]}" "$url/v1/entities?link_status=matched&limit=1" | grep -q '"uscc"'; do
+printf 'Authorization: Bearer %s\n' "$token" >"$hdr"
+until curl -sf -H @"$hdr" "$url/v1/entities?link_status=matched&limit=1" | grep -q '"uscc"'; do
 	if ((SECONDS > deadline)); then say "the demo city was not linked in 300 s:"; tail -n 50 "$log" >&2; exit 1; fi
 	sleep 2
 done
-until curl -sf "${auth[@]}" "$url/v1/flags?status=open&limit=1" | grep -q '"id"'; do
+until curl -sf -H @"$hdr" "$url/v1/flags?status=open&limit=1" | grep -q '"id"'; do
 	if ((SECONDS > deadline)); then say "no open flags in 300 s:"; tail -n 50 "$log" >&2; exit 1; fi
 	sleep 2
 done
