@@ -241,6 +241,9 @@ func geojsonRows(br *bufio.Reader) (func() (*row, error), error) {
 			if errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) {
 				return nil, invalid("GeoJSON feature %d: %v", index, err)
 			}
+			if err == io.EOF { // the file ends after a comma between features
+				return nil, invalid("GeoJSON feature %d: the file ends before the feature", index)
+			}
 			return nil, fmt.Errorf("read GeoJSON feature %d: %w", index, err)
 		}
 		return featureRow(index, raw), nil
@@ -327,6 +330,11 @@ func (p *fields) fail(format string, args ...any) {
 // or empty is an error.
 func (p *fields) str(name string, required bool) string {
 	v, ok := p.r.get(name)
+	if strings.ContainsRune(v, 0) {
+		// PostgreSQL text cannot hold it: the import would fail whole.
+		p.fail("%s: contains a NUL character", name)
+		return ""
+	}
 	if required {
 		switch {
 		case !ok:
@@ -414,6 +422,11 @@ func (p *fields) time(name string) *time.Time {
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
 		if t, err := time.ParseInLocation(layout, v, chinaTime); err == nil {
+			// Year 0000 and the like parse, but no export could write them back.
+			if y := t.UTC().Year(); y < 1900 || y > 2100 {
+				p.fail("%s: %q is not a plausible time (years 1900 to 2100)", name, v)
+				return nil
+			}
 			return &t
 		}
 	}

@@ -146,6 +146,8 @@ func jsonError(err error) error {
 	switch {
 	case errors.As(err, &mbe):
 		return derrors.New(derrors.TooLarge, "request body is over the limit of %d bytes", mbe.Limit)
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return derrors.Field("body", "must be a JSON object, not a JSON %s", typeErr.Value)
 	case errors.As(err, &typeErr):
 		return derrors.Field(typeErr.Field, "must be a %s, not a JSON %s", typeErr.Type.String(), typeErr.Value)
 	case errors.As(err, &syntaxErr):

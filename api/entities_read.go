@@ -322,6 +322,9 @@ func entitySearchOfQuery(q url.Values) (entitySearch, error) {
 	sort.Strings(names)
 	for _, name := range names {
 		vals := q[name]
+		if name == "" { // "=v": there is no name to give in the error
+			return req, derrors.Field("query", "has a parameter without a name (=%s)", vals[0])
+		}
 		if len(vals) > 1 {
 			return req, derrors.Field(name, "is given %d times; give it once", len(vals))
 		}

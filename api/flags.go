@@ -129,7 +129,7 @@ func (s *Server) listFlags(w http.ResponseWriter, r *http.Request) error {
 		GridCode: q.code("grid", "grid", 15), USCC: q.uscc("uscc")}
 	if v := r.URL.Query().Get("min_score"); v != "" {
 		x, err := strconv.ParseFloat(v, 64)
-		if err != nil || x < 0 || x > 100 {
+		if err != nil || !(x >= 0 && x <= 100) { // NaN is neither
 			q.fail(derrors.Field("min_score", "must be a number from 0 to 100, not %q", v))
 		}
 		f.MinScore = &x
@@ -170,7 +170,8 @@ func parseBBox(v string) (*[4]float64, error) {
 		}
 		b[i] = x
 	}
-	if b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90 || b[0] >= b[2] || b[1] >= b[3] {
+	// Written as what must hold, so that NaN fails.
+	if !(b[0] >= -180 && b[2] <= 180 && b[1] >= -90 && b[3] <= 90 && b[0] < b[2] && b[1] < b[3]) {
 		return nil, derrors.Field("bbox", "%q is not a box on the planet with west < east and south < north", v)
 	}
 	return &b, nil

@@ -206,6 +206,12 @@ func checkArea(g orb.Geometry) error {
 		if len(g) == 0 {
 			return fmt.Errorf("is an empty MultiPolygon")
 		}
+		for i, p := range g {
+			// Simple features allow an empty member; it selects nothing.
+			if len(p) == 0 {
+				return fmt.Errorf("polygon %d of the MultiPolygon is empty", i+1)
+			}
+		}
 	default:
 		return fmt.Errorf("must be a Polygon or MultiPolygon, not a %s", g.GeoJSONType())
 	}

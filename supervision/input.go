@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -47,12 +48,18 @@ func jsonErr(err error) error {
 	var te *json.UnmarshalTypeError
 	var se *json.SyntaxError
 	switch {
+	case errorsAs(err, &te) && te.Field == "":
+		// The value itself is no object: there is no field to name.
+		return fmt.Errorf("malformed JSON: want an object, not a JSON %s", te.Value)
 	case errorsAs(err, &te):
 		return fieldErr(te.Field, "must be a %s", te.Type)
 	case errorsAs(err, &se):
 		return fmt.Errorf("malformed JSON at byte %d: %v", se.Offset, se)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		f, uerr := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		if uerr != nil || f == "" {
+			return fmt.Errorf("malformed JSON: a member with an empty or unreadable name")
+		}
 		return fieldErr(f, "unknown field")
 	}
 	return fmt.Errorf("malformed JSON: %v", err)
@@ -100,6 +107,10 @@ func (in EntityInput) Entity(now time.Time) (e Entity, err error) {
 	if in.Change == "cancel" && e.Name == "" {
 		if e.Status == "" {
 			e.Status = Cancelled
+		}
+		// Only the status is applied to the stored entity: it must be one.
+		if _, err := ParseStatus(string(e.Status)); err != nil {
+			return e, fieldErr("status", "%v", err)
 		}
 		if e.Status == Active {
 			return e, fieldErr("status", "a cancel change cannot make an entity active")

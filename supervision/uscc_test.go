@@ -45,21 +45,3 @@ func TestUSCCCheckRoundTrip(t *testing.T) {
 		}
 	}
 }
-
-func FuzzParseUSCC(f *testing.F) {
-	f.Add("91350100M000100Y43")
-	f.Add("9135010")
-	f.Fuzz(func(t *testing.T, s string) {
-		u, err := ParseUSCC(s)
-		if err != nil {
-			return
-		}
-		if len(u) != 18 {
-			t.Fatalf("accepted %q of length %d", u, len(u))
-		}
-		c, err := USCCCheck(string(u[:17]))
-		if err != nil || c != u[17] {
-			t.Fatalf("accepted %q with a wrong check character", u)
-		}
-	})
-}
