@@ -77,7 +77,7 @@ func (s *Server) putEntity(w http.ResponseWriter, r *http.Request) error {
 	}
 	in, err := supervision.DecodeEntityInput(body)
 	if err != nil {
-		return badInput(err)
+		return bodyInput(err)
 	}
 	if in.USCC == "" {
 		in.USCC = string(u)
@@ -219,6 +219,15 @@ func feedWrite(b []byte, now time.Time, ix *addressbook.Index) (supervision.Writ
 		wr.Link = linkOf(ix, &e)
 	}
 	return wr, nil
+}
+
+// bodyInput is badInput for a body decoded whole: an error that names no
+// field is about the body.
+func bodyInput(err error) error {
+	if fe := (*supervision.FieldError)(nil); errors.As(err, &fe) {
+		return asInvalid(err, "")
+	}
+	return derrors.Field("body", "%v", err)
 }
 
 func lineError(uscc string, err error) *supervision.LineError {

@@ -131,6 +131,9 @@ func (e *Entity) Validate() error {
 		if !utf8.ValidString(f.value) {
 			return fieldErr(f.name, "is not valid UTF-8")
 		}
+		if strings.ContainsRune(f.value, 0) {
+			return fieldErr(f.name, "holds a NUL character")
+		}
 		if n := utf8.RuneCountInString(f.value); n > f.max {
 			return fieldErr(f.name, "has %d characters, at most %d are allowed", n, f.max)
 		}
