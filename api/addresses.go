@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -390,6 +392,9 @@ func batchError(line int, id any, err error) any {
 
 // GET /v1/addresses/parse?q=
 func (s *Server) parse(w http.ResponseWriter, r *http.Request) error {
+	if err := checkQuery(r); err != nil {
+		return err
+	}
 	q, err := queryText(r, "q")
 	if err != nil {
 		return err
@@ -398,6 +403,28 @@ func (s *Server) parse(w http.ResponseWriter, r *http.Request) error {
 		"normalized": addressbook.Normalize(q),
 		"parsed":     addressbook.Parse(q),
 	})
+	return nil
+}
+
+// checkQuery refuses a query with a parameter given more than once (no
+// parameter of the API is a list: a repeated one would be read as its first
+// value, silently) or one that is not valid UTF-8 text without NULs.
+func checkQuery(r *http.Request) error {
+	q := r.URL.Query()
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
+			return derrors.Field("query", "has a parameter name that is not valid UTF-8 text")
+		}
+		if vs := q[name]; len(vs) > 1 {
+			return derrors.Field(name, "is given %d times; give it once", len(vs))
+		}
+		switch v := q.Get(name); {
+		case !utf8.ValidString(v):
+			return derrors.Field(name, "is not valid UTF-8")
+		case strings.ContainsRune(v, 0):
+			return derrors.Field(name, "holds a NUL character (%%00)")
+		}
+	}
 	return nil
 }
 
@@ -426,6 +453,9 @@ const (
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	ix, err := s.addressIndex()
 	if err != nil {
+		return err
+	}
+	if err := checkQuery(r); err != nil {
 		return err
 	}
 	q, err := queryText(r, "q")
