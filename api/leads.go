@@ -178,6 +178,9 @@ func (s *Server) leadStep(action supervision.LeadAction) handlerFunc {
 			}
 			note = *body.Result
 		}
+		if err := supervision.ValidateLeadStep(action, body.Actor, note); err != nil {
+			return asInvalid(err, "")
+		}
 		l, err := wf.StepLead(r.Context(), id, action, body.Actor, dept, note)
 		if err != nil {
 			return err

@@ -260,9 +260,12 @@ func (s *Server) abnormal(remove bool) handlerFunc {
 		if remove {
 			a, err = wf.RemoveAbnormal(r.Context(), uscc, reason, day)
 		} else {
+			a = supervision.AbnormalListing{USCC: uscc, Reason: reason, ListedAt: day, Authority: deref(body.Authority)}
+			if err := a.Validate(); err != nil {
+				return asInvalid(err, "")
+			}
 			var created bool
-			a, created, err = wf.ListAbnormal(r.Context(), supervision.AbnormalListing{USCC: uscc, Reason: reason,
-				ListedAt: day, Authority: deref(body.Authority)})
+			a, created, err = wf.ListAbnormal(r.Context(), a)
 			if created {
 				code = http.StatusCreated
 			}
