@@ -188,7 +188,18 @@ func (s *Server) registrationFeed(w http.ResponseWriter, r *http.Request) error 
 		writes = append(writes, wr)
 	}
 	if report.Lines == 0 {
-		return derrors.New(derrors.Invalid, "the feed is empty: send NDJSON, one entity change per line")
+		return derrors.Field("body", "is empty: send NDJSON, one entity change per line")
+	}
+	if len(writes) == 0 {
+		// Nothing to apply: a 400 saying why, rather than a feed recorded
+		// as received with every line rejected.
+		first := report.Rejections[0]
+		field, msg := first.Field, first.Error
+		if field == "" {
+			field = "body"
+		}
+		msg = strings.TrimPrefix(msg, field+": ")
+		return derrors.Field(field, "%s (line %d; all %d lines were rejected and nothing was applied)", msg, first.Line, report.Lines)
 	}
 	report, err = st.ApplyFeed(r.Context(), source, writes, report)
 	if err != nil {
