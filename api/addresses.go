@@ -368,6 +368,10 @@ func (s *Server) validateBatch(w http.ResponseWriter, r *http.Request) error {
 			e = derrors.Field("body", "line %d is longer than %d bytes", line+1, maxBatchLine)
 		}
 		_ = enc.Encode(batchError(line+1, nil, e))
+		// Read what is left (within the batch limit): a body left unread
+		// makes the server drop the connection after the answer, which
+		// fails the client's next request on it.
+		_, _ = io.Copy(io.Discard, r.Body)
 	}
 	_ = bw.Flush()
 	return nil
