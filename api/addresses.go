@@ -5,10 +5,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/gorilla/mux"
@@ -128,7 +133,22 @@ func checkValidateRequest(ix *addressbook.Index, req validateRequest) (text, tow
 
 // decodeJSON reads a JSON request body into v, naming what is wrong.
 func decodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return jsonError(err)
+	}
+	return decodeStrict(b, v)
+}
+
+// decodeStrict decodes one JSON value of b into v: unknown fields, trailing
+// data, invalid UTF-8 and NUL characters are errors.
+func decodeStrict(b []byte, v any) error {
+	// encoding/json would turn invalid UTF-8 into U+FFFD and keep a NUL
+	// (which PostgreSQL cannot store) without a word: refuse both first.
+	if err := checkText(b); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
@@ -149,13 +169,123 @@ func jsonError(err error) error {
 	case errors.As(err, &typeErr) && typeErr.Field == "":
 		return derrors.Field("body", "must be a JSON object, not a JSON %s", typeErr.Value)
 	case errors.As(err, &typeErr):
-		return derrors.Field(typeErr.Field, "must be a %s, not a JSON %s", typeErr.Type.String(), typeErr.Value)
+		return derrors.Field(typeErr.Field, "must be %s, not a JSON %s", jsonType(typeErr.Type), typeErr.Value)
 	case errors.As(err, &syntaxErr):
 		return derrors.Field("body", "is not valid JSON (at byte %d)", syntaxErr.Offset)
-	case errors.Is(err, io.EOF):
-		return derrors.Field("body", "is empty; send a JSON object")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return derrors.Field("body", "is empty or cut short; send a JSON object")
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return derrors.Field("body", "has an unknown field %s", name)
 	}
 	return derrors.Field("body", "%s", err.Error())
+}
+
+// jsonType names the JSON a Go type is decoded from, for a client.
+func jsonType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
+}
+
+// checkText refuses a JSON text with a string that is not valid UTF-8 or
+// holds a NUL character, naming the field of the string ("items[2].label").
+// Malformed JSON is left to the decoder to report.
+func checkText(b []byte) error {
+	if utf8.Valid(b) && !bytes.Contains(b, []byte(`\u0000`)) {
+		return nil
+	}
+	type frame struct {
+		array bool
+		index int
+		key   string
+		inKey bool // an object's next string is a key
+	}
+	var stack []frame
+	path := func() string {
+		var sb strings.Builder
+		for _, f := range stack {
+			switch {
+			case f.array:
+				fmt.Fprintf(&sb, "[%d]", f.index)
+			case !f.inKey:
+				if sb.Len() > 0 {
+					sb.WriteByte('.')
+				}
+				sb.WriteString(f.key)
+			}
+		}
+		if sb.Len() == 0 {
+			return "body"
+		}
+		return sb.String()
+	}
+	done := func() { // a value of the innermost object or array ended
+		if n := len(stack); n > 0 {
+			if stack[n-1].array {
+				stack[n-1].index++
+			} else {
+				stack[n-1].inKey = true
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	prev := int64(0)
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // the end, or malformed: the decoder says what
+		}
+		raw := b[prev:dec.InputOffset()]
+		prev = dec.InputOffset()
+		n := len(stack)
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, frame{inKey: true})
+			case '[':
+				stack = append(stack, frame{array: true})
+			default:
+				stack = stack[:n-1]
+				done()
+			}
+			continue
+		case string:
+			bad := ""
+			switch {
+			case !utf8.Valid(raw):
+				bad = "is not valid UTF-8"
+			case strings.ContainsRune(t, 0):
+				bad = "holds a NUL character (\\u0000)"
+			}
+			if n > 0 && !stack[n-1].array && stack[n-1].inKey {
+				if bad != "" {
+					return derrors.Field(path(), "has a field name that %s", bad)
+				}
+				stack[n-1].key, stack[n-1].inKey = t, false
+				continue
+			}
+			if bad != "" {
+				return derrors.Field(path(), "%s", bad)
+			}
+		}
+		done()
+	}
 }
 
 // POST /v1/addresses/validate
@@ -207,8 +337,8 @@ func (s *Server) validateBatch(w http.ResponseWriter, r *http.Request) error {
 		}
 		var out any
 		var req validateRequest
-		if err := json.Unmarshal(b, &req); err != nil {
-			out = batchError(line, nil, jsonError(err))
+		if err := decodeStrict(b, &req); err != nil {
+			out = batchError(line, nil, err)
 		} else if text, town, err := checkValidateRequest(ix, req); err != nil {
 			out = batchError(line, req.ID, err)
 		} else {
@@ -238,6 +368,10 @@ func (s *Server) validateBatch(w http.ResponseWriter, r *http.Request) error {
 			e = derrors.Field("body", "line %d is longer than %d bytes", line+1, maxBatchLine)
 		}
 		_ = enc.Encode(batchError(line+1, nil, e))
+		// Read what is left (within the batch limit): a body left unread
+		// makes the server drop the connection after the answer, which
+		// fails the client's next request on it.
+		_, _ = io.Copy(io.Discard, r.Body)
 	}
 	_ = bw.Flush()
 	return nil
@@ -262,6 +396,9 @@ func batchError(line int, id any, err error) any {
 
 // GET /v1/addresses/parse?q=
 func (s *Server) parse(w http.ResponseWriter, r *http.Request) error {
+	if err := checkQuery(r); err != nil {
+		return err
+	}
 	q, err := queryText(r, "q")
 	if err != nil {
 		return err
@@ -270,6 +407,28 @@ func (s *Server) parse(w http.ResponseWriter, r *http.Request) error {
 		"normalized": addressbook.Normalize(q),
 		"parsed":     addressbook.Parse(q),
 	})
+	return nil
+}
+
+// checkQuery refuses a query with a parameter given more than once (no
+// parameter of the API is a list: a repeated one would be read as its first
+// value, silently) or one that is not valid UTF-8 text without NULs.
+func checkQuery(r *http.Request) error {
+	q := r.URL.Query()
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
+			return derrors.Field("query", "has a parameter name that is not valid UTF-8 text")
+		}
+		if vs := q[name]; len(vs) > 1 {
+			return derrors.Field(name, "is given %d times; give it once", len(vs))
+		}
+		switch v := q.Get(name); {
+		case !utf8.ValidString(v):
+			return derrors.Field(name, "is not valid UTF-8")
+		case strings.ContainsRune(v, 0):
+			return derrors.Field(name, "holds a NUL character (%%00)")
+		}
+	}
 	return nil
 }
 
@@ -298,6 +457,9 @@ const (
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	ix, err := s.addressIndex()
 	if err != nil {
+		return err
+	}
+	if err := checkQuery(r); err != nil {
 		return err
 	}
 	q, err := queryText(r, "q")

@@ -65,6 +65,9 @@ type alertFilter struct {
 }
 
 func parseAlertFilter(r *http.Request) (alertFilter, error) {
+	if err := checkQuery(r); err != nil {
+		return alertFilter{}, err
+	}
 	q := &query{r: r}
 	f := alertFilter{town: q.code("town", "town", 9), grid: q.code("grid", "grid", 15),
 		kind: parsed(q, "kind", supervision.ParseFlagKind)}

@@ -77,7 +77,7 @@ func (s *Server) putEntity(w http.ResponseWriter, r *http.Request) error {
 	}
 	in, err := supervision.DecodeEntityInput(body)
 	if err != nil {
-		return badInput(err)
+		return bodyInput(err)
 	}
 	if in.USCC == "" {
 		in.USCC = string(u)
@@ -143,6 +143,9 @@ func (s *Server) registrationFeed(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	if err := checkQuery(r); err != nil {
+		return err
+	}
 	source := r.URL.Query().Get("source")
 	if source == "" {
 		source = "registration"
@@ -185,7 +188,18 @@ func (s *Server) registrationFeed(w http.ResponseWriter, r *http.Request) error 
 		writes = append(writes, wr)
 	}
 	if report.Lines == 0 {
-		return derrors.New(derrors.Invalid, "the feed is empty: send NDJSON, one entity change per line")
+		return derrors.Field("body", "is empty: send NDJSON, one entity change per line")
+	}
+	if len(writes) == 0 {
+		// Nothing to apply: a 400 saying why, rather than a feed recorded
+		// as received with every line rejected.
+		first := report.Rejections[0]
+		field, msg := first.Field, first.Error
+		if field == "" {
+			field = "body"
+		}
+		msg = strings.TrimPrefix(msg, field+": ")
+		return derrors.Field(field, "%s (line %d; all %d lines were rejected and nothing was applied)", msg, first.Line, report.Lines)
 	}
 	report, err = st.ApplyFeed(r.Context(), source, writes, report)
 	if err != nil {
@@ -219,6 +233,15 @@ func feedWrite(b []byte, now time.Time, ix *addressbook.Index) (supervision.Writ
 		wr.Link = linkOf(ix, &e)
 	}
 	return wr, nil
+}
+
+// bodyInput is badInput for a body decoded whole: an error that names no
+// field is about the body.
+func bodyInput(err error) error {
+	if fe := (*supervision.FieldError)(nil); errors.As(err, &fe) {
+		return asInvalid(err, "")
+	}
+	return derrors.Field("body", "%v", err)
 }
 
 func lineError(uscc string, err error) *supervision.LineError {

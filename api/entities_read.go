@@ -190,6 +190,9 @@ func (s *Server) listEntities(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := checkQuery(r); err != nil {
+		return err
+	}
 	req, err := entitySearchOfQuery(r.URL.Query())
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -123,6 +124,9 @@ func (s *Server) listFlags(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := checkQuery(r); err != nil {
+		return err
+	}
 	q := &query{r: r}
 	f := supervision.FlagFilter{Kind: parsed(q, "kind", supervision.ParseFlagKind),
 		Status: parsed(q, "status", supervision.ParseFlagStatus), TownCode: q.code("town", "town", 9),
@@ -165,7 +169,7 @@ func parseBBox(v string) (*[4]float64, error) {
 	}
 	for i, p := range parts {
 		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil {
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
 			return nil, bad
 		}
 		b[i] = x
@@ -311,6 +315,15 @@ type clusterHostJSON struct {
 	ApprovedBy  string `json:"approved_by"`
 }
 
+// clusterHostCode reads the standard address code of a cluster host's path.
+func clusterHostCode(r *http.Request) (string, error) {
+	code := mux.Vars(r)["code"]
+	if !addressCode.MatchString(code) {
+		return "", derrors.Field("code", "must be a 16-digit doorplate or 18-digit room code, not %q", code)
+	}
+	return code, nil
+}
+
 // GET /v1/rules/cluster-hosts: the approved cluster-registration hosts.
 func (s *Server) listClusterHosts(w http.ResponseWriter, r *http.Request) error {
 	st, err := s.flagStore()
@@ -337,11 +350,15 @@ func (s *Server) putClusterHost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	code, err := clusterHostCode(r)
+	if err != nil {
+		return err
+	}
 	var body clusterHostJSON
 	if err := decodeJSON(r, &body); err != nil {
 		return err
 	}
-	h := supervision.ClusterHost{AddressCode: mux.Vars(r)["code"], Name: strings.TrimSpace(body.Name),
+	h := supervision.ClusterHost{AddressCode: code, Name: strings.TrimSpace(body.Name),
 		ApprovedBy: strings.TrimSpace(body.ApprovedBy)}
 	if body.ApprovedAt != "" {
 		t, err := time.ParseInLocation(time.DateOnly, body.ApprovedAt, supervision.Beijing)
@@ -363,7 +380,11 @@ func (s *Server) deleteClusterHost(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := st.DeleteClusterHost(r.Context(), mux.Vars(r)["code"]); err != nil {
+	code, err := clusterHostCode(r)
+	if err != nil {
+		return err
+	}
+	if err := st.DeleteClusterHost(r.Context(), code); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

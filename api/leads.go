@@ -102,6 +102,9 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := checkQuery(r); err != nil {
+		return err
+	}
 	q := &query{r: r}
 	f := supervision.LeadFilter{Department: r.URL.Query().Get("department"),
 		Status: parsed(q, "status", supervision.ParseLeadStatus), TownCode: q.code("town", "town", 9), USCC: q.uscc("uscc")}
@@ -174,6 +177,9 @@ func (s *Server) leadStep(action supervision.LeadAction) handlerFunc {
 				return derrors.Field("note", "is not a field of close; say it in result")
 			}
 			note = *body.Result
+		}
+		if err := supervision.ValidateLeadStep(action, body.Actor, note); err != nil {
+			return asInvalid(err, "")
 		}
 		l, err := wf.StepLead(r.Context(), id, action, body.Actor, dept, note)
 		if err != nil {

@@ -87,6 +87,9 @@ func (s *Server) listComplaints(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := checkQuery(r); err != nil {
+		return err
+	}
 	q := &query{r: r}
 	f := supervision.ComplaintFilter{Industry: r.URL.Query().Get("industry"), TownCode: q.code("town", "town", 9),
 		GridCode: q.code("grid", "grid", 15), USCC: q.uscc("uscc"), AtAfter: q.time("after"), AtBefore: q.time("before")}
@@ -154,6 +157,9 @@ func (s *Server) postViolation(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) listViolations(w http.ResponseWriter, r *http.Request) error {
 	wf, err := s.flow()
 	if err != nil {
+		return err
+	}
+	if err := checkQuery(r); err != nil {
 		return err
 	}
 	q := &query{r: r}
@@ -254,9 +260,12 @@ func (s *Server) abnormal(remove bool) handlerFunc {
 		if remove {
 			a, err = wf.RemoveAbnormal(r.Context(), uscc, reason, day)
 		} else {
+			a = supervision.AbnormalListing{USCC: uscc, Reason: reason, ListedAt: day, Authority: deref(body.Authority)}
+			if err := a.Validate(); err != nil {
+				return asInvalid(err, "")
+			}
 			var created bool
-			a, created, err = wf.ListAbnormal(r.Context(), supervision.AbnormalListing{USCC: uscc, Reason: reason,
-				ListedAt: day, Authority: deref(body.Authority)})
+			a, created, err = wf.ListAbnormal(r.Context(), a)
 			if created {
 				code = http.StatusCreated
 			}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // EntityInput is an entity as clients send it: the body of PUT
@@ -29,10 +30,22 @@ type EntityInput struct {
 	Change       string `json:"change,omitempty"`
 }
 
-// DecodeEntityInput reads one JSON object strictly: unknown fields and
-// trailing data are errors.
+// DecodeEntityInput reads one JSON object strictly: unknown fields,
+// trailing data and text that is not valid UTF-8 are errors.
 func DecodeEntityInput(b []byte) (EntityInput, error) {
 	var in EntityInput
+	if !utf8.Valid(b) {
+		// encoding/json would store U+FFFD in its place: name the field.
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(b, &fields) == nil {
+			for name, raw := range fields {
+				if !utf8.Valid(raw) {
+					return in, fieldErr(name, "is not valid UTF-8")
+				}
+			}
+		}
+		return in, fmt.Errorf("is not valid UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {

@@ -3,6 +3,7 @@ package supervision
 import (
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // ComplaintSource is the hotline a complaint came through.
@@ -148,4 +149,16 @@ type AbnormalListing struct {
 	ListedAt  time.Time
 	Authority string
 	RemovedAt *time.Time
+}
+
+// Validate checks a listing as a client sends it: a known reason, and the
+// deciding authority within the limit of a name.
+func (a *AbnormalListing) Validate() error {
+	if _, err := ParseAbnormalReason(string(a.Reason)); err != nil {
+		return fieldErr("reason", "%v", err)
+	}
+	if n := utf8.RuneCountInString(a.Authority); n > MaxActorRunes {
+		return fieldErr("authority", "has %d characters, at most %d", n, MaxActorRunes)
+	}
+	return nil
 }

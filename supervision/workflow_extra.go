@@ -405,6 +405,22 @@ func (l *Lead) Validate() error {
 	return nil
 }
 
+// ValidateLeadStep checks the text of a step on a lead: who takes it, and
+// its note (for a close, the result, and named so).
+func ValidateLeadStep(action LeadAction, actor, note string) error {
+	if n := utf8.RuneCountInString(actor); n > MaxActorRunes {
+		return fieldErr("actor", "has %d characters, at most %d", n, MaxActorRunes)
+	}
+	field := "note"
+	if action == LeadClose {
+		field = "result"
+	}
+	if n := utf8.RuneCountInString(note); n > MaxNotesRunes {
+		return fieldErr(field, "has %d characters, at most %d", n, MaxNotesRunes)
+	}
+	return nil
+}
+
 // ComplaintInput is a complaint as clients send it: the body of POST
 // /v1/complaints and a line of an import.
 type ComplaintInput struct {
