@@ -86,6 +86,9 @@ func (s *Server) protect(r *mux.Router, method, path string, ep endpoint, h hand
 // rate, and keeps the audit trail of writes and sensitive reads.
 func (s *Server) guard(ep endpoint, h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := checkQuery(r); err != nil { // before anything reads a parameter
+			return err
+		}
 		p, ok, err := s.principal(r, ep)
 		if err != nil {
 			return err

@@ -396,9 +396,6 @@ func batchError(line int, id any, err error) any {
 
 // GET /v1/addresses/parse?q=
 func (s *Server) parse(w http.ResponseWriter, r *http.Request) error {
-	if err := checkQuery(r); err != nil {
-		return err
-	}
 	q, err := queryText(r, "q")
 	if err != nil {
 		return err
@@ -457,9 +454,6 @@ const (
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	ix, err := s.addressIndex()
 	if err != nil {
-		return err
-	}
-	if err := checkQuery(r); err != nil {
 		return err
 	}
 	q, err := queryText(r, "q")

@@ -24,6 +24,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/gridsentry/gridsentry/api"
+	"github.com/gridsentry/gridsentry/auth"
 	"github.com/gridsentry/gridsentry/postgres"
 	"github.com/gridsentry/gridsentry/postgres/pgtest"
 	"github.com/gridsentry/gridsentry/supervision"
@@ -178,7 +179,7 @@ func newBadInputCity(t *testing.T) *badInputCity {
 		api.WithAddresses(ix, db), api.WithLibraryFiles(db, db), api.WithEntities(&postgres.EntityWriter{DB: db}),
 		api.WithEntityReader(db), api.WithWorkflow(db), api.WithTaskPolicy(supervision.Policy{}),
 		api.WithFlags(db, supervision.FlagConfig{}), api.WithAlerts(api.NewAlertHub(0)), api.WithPlans(db),
-		api.WithTiles(catalogue, tiler), api.WithAudit(db), asAdmin)
+		api.WithTiles(catalogue, tiler), api.WithAudit(db), api.WithTokens(db), api.WithAuthenticator(db), asAdmin)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	c := &badInputCity{url: ts.URL, db: db}
@@ -206,6 +207,8 @@ type badFixture struct {
 	delisted, reason    string           // an entity on the abnormal list, and why
 	flag                int64            // an open flag
 	campaign            int64
+	token               string // an admin's, for ?access_token=
+	tokenID             int64  // a token to revoke
 	newEntity, fed      string // codes of no entity, for PUT and the feed
 	tile                tiles.Tile
 }
@@ -308,6 +311,18 @@ func (c *badInputCity) fixture(t *testing.T) badFixture {
 	}
 	c.setup(t, "POST", "/v1/campaigns", obj{"name": "setup", "seed": 1, "quotas": []any{obj{"town": fx.town, "count": 1}}}, &campaign)
 	fx.campaign = campaign.ID
+	var adminID int64
+	if fx.token, adminID, err = c.db.CreateToken(ctx, auth.Principal{Role: auth.Admin}, time.Hour, "bad input"); err != nil {
+		t.Fatal(err)
+	}
+	// Its use is stamped at most once a minute, an UPDATE the write watch
+	// would count: stamp it ahead, so that no request of the test does.
+	if _, err := c.db.Pool().Exec(ctx, `UPDATE api_tokens SET last_used_at = now() + interval '1 day' WHERE id = $1`, adminID); err != nil {
+		t.Fatal(err)
+	}
+	if _, fx.tokenID, err = c.db.CreateToken(ctx, auth.Principal{Role: auth.Clerk}, time.Hour, "to revoke"); err != nil {
+		t.Fatal(err)
+	}
 	return fx
 }
 
@@ -568,13 +583,25 @@ func badInputCatalogue(fx badFixture) map[string]entry {
 		"GET /v1/plans/{assignee}": {vars: map[string]string{"assignee": fx.grid},
 			query: vals("start", fmt.Sprintf("%v,%v", fx.lon, fx.lat), "crs", "wgs84"), point: []string{"start"}},
 
-		"GET /tiles":            noInput,
-		"GET /tiles/style.json": noInput,
+		"GET /tiles":            {query: vals("access_token", fx.token)},
+		"GET /tiles/style.json": {query: vals("access_token", fx.token)},
 		"GET /tiles/{layers}.json": {vars: map[string]string{"layers": "buildings,coverage_hex"},
-			names: []string{"layers"}},
+			query: vals("access_token", fx.token), names: []string{"layers"}},
 		"GET /tiles/{layers}/{z}/{x}/{y}.mvt": {vars: map[string]string{"layers": "coverage_hex", "z": strconv.Itoa(int(fx.tile.Z)),
 			"x": strconv.Itoa(int(fx.tile.X)), "y": strconv.Itoa(int(fx.tile.Y))},
-			query: vals("window", "90", "town", fx.town, "industry", "F", "kind", "enterprise"), names: []string{"layers"}},
+			query: vals("window", "90", "town", fx.town, "industry", "F", "kind", "enterprise", "access_token", fx.token), names: []string{"layers"}},
+
+		"GET /v1/tokens": noInput,
+		"POST /v1/tokens": {body: obj{"role": "clerk", "town_code": fx.town, "department": "amr_food", "ttl": "2h",
+			"note": inj(0, "窗口3")}, text: []string{"note"}},
+		"POST /v1/tokens/{id}/revoke": {vars: id(fx.tokenID)},
+		"GET /v1/entities/export": {query: func() url.Values {
+			e := cloneValues(q)
+			e.Del("limit")
+			e.Del("cursor")
+			e.Set("format", "csv")
+			return e
+		}(), alt: alt, box: []string{"bbox"}, area: []string{"polygon"}},
 
 		"GET /v1/departments":      noInput,
 		"GET /v1/rules/scope":      noInput,
@@ -707,6 +734,9 @@ func (e entry) probes(op operation) []probe {
 						q[prm.name] = m.values
 					}
 					p.query, p.field = q.Encode(), prm.name
+					if prm.name == "access_token" { // a credential: a malformed query 400, a bad token 401
+						p.status, p.field = []int{http.StatusBadRequest, http.StatusUnauthorized}, ""
+					}
 				})
 			}
 		}

@@ -32,9 +32,6 @@ func writeGeoJSON(w http.ResponseWriter, v interface{ MarshalJSON() ([]byte, err
 
 // GET /v1/divisions?level=town|village|grid&town=CODE
 func (s *Server) divisions(w http.ResponseWriter, r *http.Request) error {
-	if err := checkQuery(r); err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	level := q.Get("level")
 	if level == "" {

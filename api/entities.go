@@ -143,9 +143,6 @@ func (s *Server) registrationFeed(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := checkQuery(r); err != nil {
-		return err
-	}
 	source := r.URL.Query().Get("source")
 	if source == "" {
 		source = "registration"

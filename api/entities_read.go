@@ -190,9 +190,6 @@ func (s *Server) listEntities(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := checkQuery(r); err != nil {
-		return err
-	}
 	req, err := entitySearchOfQuery(r.URL.Query())
 	if err != nil {
 		return err

@@ -124,9 +124,6 @@ func (s *Server) listFlags(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := checkQuery(r); err != nil {
-		return err
-	}
 	q := &query{r: r}
 	f := supervision.FlagFilter{Kind: parsed(q, "kind", supervision.ParseFlagKind),
 		Status: parsed(q, "status", supervision.ParseFlagStatus), TownCode: q.code("town", "town", 9),

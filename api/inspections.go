@@ -105,9 +105,6 @@ func (s *Server) listInspections(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := checkQuery(r); err != nil {
-		return err
-	}
 	q := &query{r: r}
 	f := supervision.InspectionFilter{Inspector: r.URL.Query().Get("inspector"), USCC: q.uscc("uscc"),
 		TownCode: q.code("town", "town", 9), GridCode: q.code("grid", "grid", 15),

@@ -102,9 +102,6 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := checkQuery(r); err != nil {
-		return err
-	}
 	q := &query{r: r}
 	f := supervision.LeadFilter{Department: r.URL.Query().Get("department"),
 		Status: parsed(q, "status", supervision.ParseLeadStatus), TownCode: q.code("town", "town", 9), USCC: q.uscc("uscc")}

@@ -69,9 +69,6 @@ func (s *Server) libraryImport(w http.ResponseWriter, r *http.Request) error {
 	if s.importer == nil {
 		return derrors.New(derrors.Unavailable, "library import is not enabled on this server")
 	}
-	if err := checkQuery(r); err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	kind, err := libraryKind(r)
 	if err != nil {
@@ -151,9 +148,6 @@ func bodyError(err error) error {
 func (s *Server) libraryExport(w http.ResponseWriter, r *http.Request) error {
 	if s.exporter == nil {
 		return derrors.New(derrors.Unavailable, "library export is not enabled on this server")
-	}
-	if err := checkQuery(r); err != nil {
-		return err
 	}
 	release, err := s.startExport()
 	if err != nil {

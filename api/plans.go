@@ -191,9 +191,6 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) error {
 	if !divisionCode.MatchString(assignee) {
 		return derrors.Field("assignee", "must be a grid (15 digits), village (12) or town (9) code, not %q", assignee)
 	}
-	if err := checkQuery(r); err != nil {
-		return err
-	}
 	start, err := startPoint(r)
 	if err != nil {
 		return err

@@ -216,9 +216,6 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := checkQuery(r); err != nil {
-		return err
-	}
 	key := tiles.CacheKey{Layers: layerNames(layers), Tile: t}
 	var f supervision.CoverageFilter
 	if tiles.Filtered(layers) {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -100,6 +101,10 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := auth.Principal{Role: auth.Role(body.Role), TownCode: body.TownCode, Department: body.Department}
 	secret, id, err := st.CreateToken(r.Context(), p, ttl, body.Note)
+	var de *derrors.Error
+	if errors.As(err, &de) && de.Field == "town" { // the command's -town is the body's town_code
+		de.Field = "town_code"
+	}
 	if err != nil {
 		return err
 	}

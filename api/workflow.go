@@ -404,9 +404,6 @@ func (s *Server) listInspectionItems(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	if err := checkQuery(r); err != nil {
-		return err
-	}
 	q := &query{r: r}
 	town := q.code("town", "town", 9)
 	if q.err != nil {

@@ -44,7 +44,7 @@ func DecodeEntityInput(b []byte) (EntityInput, error) {
 				}
 			}
 		}
-		return in, fmt.Errorf("is not valid UTF-8")
+		return in, fmt.Errorf("malformed JSON: the line is not valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
