@@ -233,6 +233,9 @@ func writeEntities(ctx context.Context, tx pgx.Tx, writes []supervision.Write, o
 // every change received, so that a replayed feed changes nothing.
 func (db *DB) ApplyFeed(ctx context.Context, source string, writes []supervision.Write, report supervision.FeedReport, opt WriteOptions) (supervision.FeedReport, error) {
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, checkClient); err != nil {
+			return translate(err, "configure the feed's transaction")
+		}
 		if err := tx.QueryRow(ctx, `INSERT INTO feeds (source) VALUES ($1) RETURNING id`, source).Scan(&report.FeedID); err != nil {
 			return translate(err, "record the feed")
 		}
@@ -403,7 +406,7 @@ func (db *DB) BeginEntityImport(ctx context.Context, opt WriteOptions) (*EntityI
 	if err != nil {
 		return nil, translate(err, "begin entity import")
 	}
-	if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0; SET LOCAL synchronous_commit = off;
+	if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0; SET LOCAL synchronous_commit = off; `+checkClient+`;
 		LOCK TABLE entities IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 		_ = tx.Rollback(ctx)
 		return nil, translate(err, "lock entities for import")

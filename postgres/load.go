@@ -66,7 +66,7 @@ func (db *DB) LoadDemo(ctx context.Context, cfg demo.Config, progress func(rows 
 			"the database already holds market entities; load the demo into an empty database")
 	}
 	// A bulk load is no API query: lift the statement timeout for it.
-	if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off; SET LOCAL statement_timeout = 0"); err != nil {
+	if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off; SET LOCAL statement_timeout = 0; "+checkClient); err != nil {
 		return demo.Totals{}, translate(err, "set bulk-load settings")
 	}
 	if err := seedDefaults(ctx, tx); err != nil {

@@ -155,6 +155,9 @@ func importRecords[T any](ctx context.Context, db *DB, recs []T, validate func(*
 	var rep RecordImport
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		rep = RecordImport{}
+		if _, err := tx.Exec(ctx, checkClient); err != nil {
+			return translate(err, "configure the import")
+		}
 		codes := make([]string, len(recs))
 		for i := range recs {
 			codes[i] = string(uscc(&recs[i]))
