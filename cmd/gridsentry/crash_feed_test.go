@@ -37,7 +37,7 @@ func TestKillFeedReplay(t *testing.T) {
 			what:   "the feed's entities being written"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.soak && !soak() {
+			if tc.soak && !longRun() {
 				t.Skip("a long run: set GRIDSENTRY_SOAK=1 (make soak)")
 			}
 			killFeed(t, tc)

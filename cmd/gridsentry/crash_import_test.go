@@ -69,7 +69,7 @@ func TestKillImport(t *testing.T) {
 		{name: "demo city while copying rooms", soak: true, empty: true, prepare: demoLoad},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.soak && !soak() {
+			if tc.soak && !longRun() {
 				t.Skip("a long run: set GRIDSENTRY_SOAK=1 (make soak)")
 			}
 			var url string

@@ -41,7 +41,7 @@ import (
 
 // soak reports whether the long crash runs are wanted (make soak sets
 // GRIDSENTRY_SOAK=1).
-func soak() bool { return os.Getenv("GRIDSENTRY_SOAK") == "1" }
+func longRun() bool { return os.Getenv("GRIDSENTRY_SOAK") == "1" }
 
 // childEnv marks a test binary started as gridsentry.
 const childEnv = "GRIDSENTRY_TEST_AS_COMMAND"
