@@ -27,7 +27,7 @@ type config struct {
 	MaxBatchBytes    int64         // GRIDSENTRY_MAX_BATCH_BYTES: bulk routes
 	StatementTimeout time.Duration // GRIDSENTRY_STATEMENT_TIMEOUT
 	ShutdownTimeout  time.Duration // GRIDSENTRY_SHUTDOWN_TIMEOUT
-	DBMaxConns       int           // GRIDSENTRY_DB_MAX_CONNS; 0: pgx's default
+	DBMaxConns       int           // GRIDSENTRY_DB_MAX_CONNS; default 16; 0: pgx's (max(4, CPUs))
 	FirstCheckDays   int           // GRIDSENTRY_FIRST_CHECK_DAYS: working days for a new registration's first on-site check
 	ChangeCheckDays  int           // GRIDSENTRY_CHANGE_CHECK_DAYS: working days to check a changed address
 	PermitDays       int           // GRIDSENTRY_PERMIT_DAYS: working days for a department's feedback
@@ -126,8 +126,9 @@ func (c *config) registerDatabase(fs *flag.FlagSet) {
 		"database name in the private cluster (env GRIDSENTRY_DATABASE)")
 	fs.DurationVar(&c.StatementTimeout, "statement-timeout", envDuration("GRIDSENTRY_STATEMENT_TIMEOUT", 30*time.Second),
 		"PostgreSQL statement_timeout for API queries (env GRIDSENTRY_STATEMENT_TIMEOUT)")
-	fs.IntVar(&c.DBMaxConns, "db-max-conns", envInt("GRIDSENTRY_DB_MAX_CONNS", 0),
-		"maximum database connections; 0 is max(4, CPUs) (env GRIDSENTRY_DB_MAX_CONNS)")
+	fs.IntVar(&c.DBMaxConns, "db-max-conns", envInt("GRIDSENTRY_DB_MAX_CONNS", 16),
+		"maximum database connections: an entity's page makes six queries and each export holds one while it streams; "+
+			"0 is pgx's max(4, CPUs) (env GRIDSENTRY_DB_MAX_CONNS)")
 	c.registerLog(fs)
 }
 
