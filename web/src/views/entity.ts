@@ -21,6 +21,7 @@ interface Inspection { id: number; at: string; inspector: string; outcome: strin
 interface Lead { id: number; category: string; status: string; description: string; created_at: string }
 interface EntityDetail extends Entity {
   scope?: string;
+  // null from the server when the role may not read them; [] once loaded
   tasks: Task[];
   inspections: Inspection[];
   leads: Lead[];
@@ -52,7 +53,15 @@ export function renderEntity(app: App, uscc: string): Cleanup {
       app.api.get<EntityDetail>(`/v1/entities/${encodeURIComponent(uscc)}`, undefined, abort.signal),
       may.flags ? app.api.get<Page<Flag>>("/v1/flags", { uscc, limit: 50 }, abort.signal) : null,
     ])
-      .then(([e, flags]) => { e.flags = flags?.items ?? []; show(e); void showOnMap(e); })
+      .then(([e, flags]) => {
+        // The server sends null for the lists the role may not read.
+        e.tasks ??= [];
+        e.inspections ??= [];
+        e.leads ??= [];
+        e.flags = flags?.items ?? [];
+        show(e);
+        void showOnMap(e);
+      })
       .catch((err: unknown) => {
         if (!(err instanceof DOMException && err.name === "AbortError")) replace(app.side, h("h2", {}, "主体详情"), errorBox(err));
       });
