@@ -919,13 +919,13 @@ func scrapeMemory(ctx context.Context, c *soakClient) (memSample, error) {
 // middle third's, the most where the server fell furthest behind (holding
 // hundreds of requests at a time) and coverage's 10-minute tick had the
 // tile cache take a second copy of the coverage tiles (+5 MiB); and a leak
-// that 10% misses is small: 10% of the demo
-// server's ~120 MiB over the 200 s between the thirds' centres is about
-// 120 bytes for every request at 500/s. flatSlack keeps a small heap's
-// sawtooth from failing the run: 4 MiB is the GC's smallest goal, below
-// which the heap in use swings that much with nothing leaking. The
-// resident size is reported, not judged: Go returns freed memory to the
-// system lazily, so RSS may stay up after the heap has shrunk.
+// that 10% misses is small: 10% of the demo server's ~120 MiB over the
+// 200 s between the thirds' centres is about 120 bytes for every request at
+// 500/s. flatSlack keeps a small heap's sawtooth from failing the run:
+// 4 MiB is the GC's smallest goal, below which the heap in use swings that
+// much with nothing leaking. The resident size is reported, not judged: Go
+// returns freed memory to the system lazily, so RSS may stay up after the
+// heap has shrunk.
 type flatness struct {
 	Judged    bool       `json:"judged"`
 	Flat      bool       `json:"flat"`
