@@ -24,6 +24,8 @@ const (
 	ManageCampaigns  Permission = "manage_campaigns"  // double-random campaigns
 	ManageRules      Permission = "manage_rules"      // flag rules, scope rules, trades, cluster hosts, departments
 	Export           Permission = "export"            // bulk exports of entities, flags and tasks
+	ReadStats        Permission = "read_stats"        // statistics dashboards (counts, rates, hot spots), JSON and CSV
+	SaveFilters      Permission = "save_filters"      // save, change and delete screening filters (高级筛选)
 	Unmask           Permission = "unmask"            // see phones, ID numbers and operator names unmasked (audited)
 	ReadAudit        Permission = "read_audit"        // query the audit log
 	ManageTokens     Permission = "manage_tokens"     // create, list and revoke API tokens
@@ -37,6 +39,7 @@ var AllPermissions = []Permission{
 	ReadTasks, WriteTasks, WriteInspections,
 	ReadLeads, HandleLeads,
 	ManageCampaigns, ManageRules, Export,
+	ReadStats, SaveFilters,
 	Unmask, ReadAudit, ManageTokens,
 }
 
@@ -61,7 +64,7 @@ var Permissions = map[Role][]Permission{
 		ReadFlags, ReviewFlags,
 		ReadTasks, WriteTasks, WriteInspections,
 		ReadLeads, HandleLeads,
-		Export,
+		Export, ReadStats, SaveFilters,
 	},
 	Department: {
 		ReadLibrary, ReadTiles,
@@ -69,6 +72,7 @@ var Permissions = map[Role][]Permission{
 		ReadFlags,
 		ReadTasks, WriteTasks, WriteInspections,
 		ReadLeads, HandleLeads,
+		ReadStats, SaveFilters,
 	},
 	Coordinator: {
 		ReadLibrary, ReadTiles,
@@ -76,10 +80,11 @@ var Permissions = map[Role][]Permission{
 		ReadFlags, ReviewFlags,
 		ReadTasks, WriteTasks,
 		ReadLeads, HandleLeads,
-		ManageCampaigns, Export, Unmask,
+		ManageCampaigns, Export, ReadStats, SaveFilters, Unmask,
 	},
 	GIS: {
 		ReadLibrary, WriteLibrary, ReadTiles,
+		ReadStats,
 	},
 	Admin: AllPermissions,
 }

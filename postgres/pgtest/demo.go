@@ -86,6 +86,7 @@ func demoTemplate(t testing.TB, admin string) string {
 		return templates.name
 	}
 	prefix, hash := binaryKey(t)
+	prefix += "_" + checkoutKey()
 	name := "gridsentry_tmpl_" + prefix + "_" + hash
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -147,6 +148,19 @@ func loadTemplate(ctx context.Context, url string) error {
 	}
 	_, err = db.LoadDemo(ctx, demo.Config{Scale: demo.ScaleDemo, Seed: 1}, nil)
 	return err
+}
+
+// checkoutKey tells apart the checkouts (worktrees) whose tests share one
+// cluster: a template is replaced only by a build of its own checkout, so
+// two checkouts testing at once do not drop each other's template while it
+// loads. Tests run in their package's directory, which lies in the checkout.
+func checkoutKey() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "x"
+	}
+	sum := sha256.Sum256([]byte(dir))
+	return hex.EncodeToString(sum[:])[:4]
 }
 
 // binaryKey names this test binary's package and hashes its contents.
