@@ -7,9 +7,11 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
+	orbgeo "github.com/paulmach/orb/geo"
 	sf "github.com/peterstace/simplefeatures/geom"
 
 	"github.com/gridsentry/gridsentry/addressbook"
+	"github.com/gridsentry/gridsentry/geo"
 )
 
 // Page sizes of entity lists.
@@ -20,6 +22,33 @@ const (
 
 // LinkUnlinked is the link status filter of entities not linked yet.
 const LinkUnlinked = "unlinked"
+
+// Limits of the screening criteria of an EntityFilter.
+const (
+	MaxNearRadius = 5000 // metres: the largest buffer around a point
+	MinGroupSize  = 2    // the smallest shared_*_min and building_entities_min
+	MaxGroupSize  = 1000 // the largest
+)
+
+// A Circle is a buffer around a point: every location within RadiusM
+// metres (on the WGS84 spheroid) of Center.
+type Circle struct {
+	Center  orb.Point // WGS84 [lon, lat]
+	RadiusM float64   // metres
+}
+
+// Bound is a box in degrees that holds the circle: the spherical bound of
+// orb, widened by 1% and a metre for the spheroid, whose distances differ
+// from the sphere's by under 0.6%. Stores filter on it with a spatial index
+// before measuring the exact distance. A circle across the antimeridian
+// gets every longitude.
+func (c Circle) Bound() orb.Bound {
+	b := orbgeo.NewBoundAroundPoint(c.Center, c.RadiusM*1.01+1)
+	if b.Min[0] > b.Max[0] {
+		b.Min[0], b.Max[0] = -180, 180
+	}
+	return b
+}
 
 // An EntityFilter selects market entities. Every field set narrows the
 // selection (the conditions are joined with AND); the zero value selects
@@ -66,8 +95,69 @@ type EntityFilter struct {
 	// verdict on the entity's address), or unlinked (not linked yet).
 	LinkStatus string
 
+	// near: entities located within the circle (a buffer around a point).
+	Near *Circle
+
+	// Links between entities (关联比对): the entities sharing the building,
+	// the phone or the legal representative of the entity with this code,
+	// that entity left out. Phones compare by their digits
+	// (NormalizePhone); legal representatives by ID number when both
+	// entities have one, else by name within the same town.
+	SameBuildingAs USCC // same_building_as
+	SamePhoneAs    USCC // same_phone_as
+	SameLegalRepAs USCC // same_legal_rep_as
+
+	// Groups (集群注册, one person or phone behind many entities): entities
+	// whose phone, legal representative (ID number) or building is shared by
+	// at least this many active entities; 0 means no condition, otherwise
+	// MinGroupSize to MaxGroupSize.
+	SharedPhoneMin      int // shared_phone_min
+	SharedLegalRepMin   int // shared_legal_rep_min
+	BuildingEntitiesMin int // building_entities_min
+
+	// flag_kind, flag_status: entities a flag of this kind and status
+	// concerns (about the entity, or naming it among others). Either may
+	// be set alone; see FlagSelection for the default status.
+	FlagKind   FlagKind
+	FlagStatus FlagStatus
+	// has_open_flag: entities with (true) or without (false) an open flag
+	// of any kind; nil means no condition.
+	HasOpenFlag *bool
+
+	// inspection_outcome: entities whose last inspection had this outcome.
+	InspectionOutcome Outcome
+
 	After USCC // cursor: list the entities after this code
 	Limit int  // limit: the page size; 0 means DefaultEntityLimit
+}
+
+// FlagSelection returns the kind and status of the flags f selects entities
+// by, and whether it selects by flags at all: a kind without a status means
+// its open flags.
+func (f EntityFilter) FlagSelection() (FlagKind, FlagStatus, bool) {
+	if f.FlagKind == "" && f.FlagStatus == "" {
+		return "", "", false
+	}
+	if f.FlagStatus == "" {
+		return f.FlagKind, FlagOpen, true
+	}
+	return f.FlagKind, f.FlagStatus, true
+}
+
+// Targets returns the codes of the entities f compares others with
+// (same_building_as, same_phone_as, same_legal_rep_as), by the name of
+// the field that sets each.
+func (f EntityFilter) Targets() map[string]USCC {
+	out := map[string]USCC{}
+	for _, t := range []struct {
+		field string
+		code  USCC
+	}{{"same_building_as", f.SameBuildingAs}, {"same_phone_as", f.SamePhoneAs}, {"same_legal_rep_as", f.SameLegalRepAs}} {
+		if t.code != "" {
+			out[t.field] = t.code
+		}
+	}
+	return out
 }
 
 // PageSize is the number of entities a page of f holds.
@@ -141,6 +231,9 @@ func (f EntityFilter) Validate() error {
 	default:
 		return fieldErr("link_status", "unknown link status %q: want matched, ambiguous, not_found, invalid or unlinked", f.LinkStatus)
 	}
+	if err := f.validateScreening(); err != nil {
+		return err
+	}
 	if f.After != "" {
 		if u, err := ParseUSCC(string(f.After)); err != nil || u != f.After {
 			return fieldErr("cursor", "is not a cursor this API returned")
@@ -148,6 +241,56 @@ func (f EntityFilter) Validate() error {
 	}
 	if f.Limit < 0 || f.Limit > MaxEntityLimit {
 		return fieldErr("limit", "must be from 1 to %d, not %d", MaxEntityLimit, f.Limit)
+	}
+	return nil
+}
+
+// validateScreening checks the screening criteria: the buffer, the links,
+// the groups, the flags and the inspection outcome.
+func (f EntityFilter) validateScreening() error {
+	if c := f.Near; c != nil {
+		if err := checkLonLat(c.Center); err != nil {
+			return fieldErr("near", "%v", err)
+		}
+		if math.IsNaN(c.RadiusM) || c.RadiusM < 1 || c.RadiusM > MaxNearRadius {
+			return fieldErr("near", "radius must be from 1 to %d metres, not %v", MaxNearRadius, c.RadiusM)
+		}
+	}
+	for field, code := range f.Targets() {
+		if u, err := ParseUSCC(string(code)); err != nil {
+			return fieldErr(field, "%v", err)
+		} else if u != code {
+			return fieldErr(field, "must be a USCC as registered (%s), not %q", u, code)
+		}
+	}
+	for _, g := range []struct {
+		field string
+		n     int
+	}{{"shared_phone_min", f.SharedPhoneMin}, {"shared_legal_rep_min", f.SharedLegalRepMin}, {"building_entities_min", f.BuildingEntitiesMin}} {
+		if g.n != 0 && (g.n < MinGroupSize || g.n > MaxGroupSize) {
+			return fieldErr(g.field, "must be from %d to %d entities, not %d", MinGroupSize, MaxGroupSize, g.n)
+		}
+	}
+	if f.FlagKind != "" {
+		if _, err := ParseFlagKind(string(f.FlagKind)); err != nil {
+			return fieldErr("flag_kind", "%v", err)
+		}
+	}
+	if f.FlagStatus != "" {
+		if _, err := ParseFlagStatus(string(f.FlagStatus)); err != nil {
+			return fieldErr("flag_status", "%v", err)
+		}
+	}
+	if _, status, ok := f.FlagSelection(); ok && status == FlagOpen && f.HasOpenFlag != nil && !*f.HasOpenFlag {
+		return fieldErr("has_open_flag", "is false, but the flag criteria select entities with an open flag: no entity can match")
+	}
+	if f.InspectionOutcome != "" {
+		if _, err := ParseOutcome(string(f.InspectionOutcome)); err != nil {
+			return fieldErr("inspection_outcome", "%v", err)
+		}
+		if f.NeverInspected {
+			return fieldErr("inspection_outcome", "cannot be combined with never_inspected: an entity never inspected has no last outcome")
+		}
 	}
 	return nil
 }
@@ -247,4 +390,30 @@ func eachVertex(g orb.Geometry, fn func(orb.Point)) {
 			eachVertex(p, fn)
 		}
 	}
+}
+
+// Map layers of screens.
+const (
+	DefaultMapLimit = 5000  // points of a screen's map layer by default
+	MaxMapLimit     = 20000 // the most a map layer holds
+)
+
+// An EntityPoint is an entity as the map layer of a screen shows it.
+type EntityPoint struct {
+	USCC      USCC
+	Name      string
+	Kind      Kind
+	Status    Status
+	Industry  string
+	TownCode  string
+	Location  geo.WGS84
+	OpenFlags int // the open flags that concern it
+}
+
+// An EntityMap is the map layer of a screen: the located entities a filter
+// selects, the first of them in USCC order, and how many there are.
+type EntityMap struct {
+	Points  []EntityPoint
+	Total   int // the entities the filter selects
+	Located int // those of them with a location: Points holds the first
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	orbgeo "github.com/paulmach/orb/geo"
 
 	"github.com/gridsentry/gridsentry/supervision"
 )
@@ -23,6 +24,10 @@ func TestEntityFilterValidate(t *testing.T) {
 		return &orb.Bound{Min: orb.Point{minLon, minLat}, Max: orb.Point{maxLon, maxLat}}
 	}
 	square := orb.Polygon{{{113, 22}, {114, 22}, {114, 23}, {113, 23}, {113, 22}}}
+	near := func(lon, lat, r float64) *supervision.Circle {
+		return &supervision.Circle{Center: orb.Point{lon, lat}, RadiusM: r}
+	}
+	no := false
 	for _, tc := range []struct {
 		name  string
 		f     supervision.EntityFilter
@@ -64,6 +69,32 @@ func TestEntityFilterValidate(t *testing.T) {
 		{"cursor with a bad check character", supervision.EntityFilter{After: "91441900MA00000PP0"}, "cursor"},
 		{"cursor in lower case", supervision.EntityFilter{After: "91441900ma00000ppu"}, "cursor"},
 		{"negative limit", supervision.EntityFilter{Limit: -1}, "limit"},
+
+		{"every screening criterion", supervision.EntityFilter{Near: near(113.75, 23.02, 5000),
+			SameBuildingAs: "91441900MA00000PPU", SamePhoneAs: "91441900MA00000PPU", SameLegalRepAs: "91441900MA00000PPU",
+			SharedPhoneMin: 2, SharedLegalRepMin: 1000, BuildingEntitiesMin: 20,
+			FlagKind: supervision.FlagParties, FlagStatus: supervision.FlagConfirmed, HasOpenFlag: &no,
+			InspectionOutcome: supervision.OutcomeNotFound}, ""},
+		{"near radius 1 m", supervision.EntityFilter{Near: near(113.75, 23.02, 1)}, ""},
+		{"near radius 0", supervision.EntityFilter{Near: near(113.75, 23.02, 0)}, "near"},
+		{"near radius over 5 km", supervision.EntityFilter{Near: near(113.75, 23.02, 5000.5)}, "near"},
+		{"near radius NaN", supervision.EntityFilter{Near: near(113.75, 23.02, math.NaN())}, "near"},
+		{"near latitude 91", supervision.EntityFilter{Near: near(113.75, 91, 100)}, "near"},
+		{"near longitude infinite", supervision.EntityFilter{Near: near(math.Inf(1), 23, 100)}, "near"},
+		{"same building as a bad code", supervision.EntityFilter{SameBuildingAs: "91441900MA00000PP0"}, "same_building_as"},
+		{"same phone as a code in lower case", supervision.EntityFilter{SamePhoneAs: "91441900ma00000ppu"}, "same_phone_as"},
+		{"same legal rep as a short code", supervision.EntityFilter{SameLegalRepAs: "9144"}, "same_legal_rep_as"},
+		{"shared phone by 1", supervision.EntityFilter{SharedPhoneMin: 1}, "shared_phone_min"},
+		{"shared legal rep by 1001", supervision.EntityFilter{SharedLegalRepMin: 1001}, "shared_legal_rep_min"},
+		{"building entities negative", supervision.EntityFilter{BuildingEntitiesMin: -2}, "building_entities_min"},
+		{"unknown flag kind", supervision.EntityFilter{FlagKind: "fraud"}, "flag_kind"},
+		{"unknown flag status", supervision.EntityFilter{FlagStatus: "closed"}, "flag_status"},
+		{"flag status alone", supervision.EntityFilter{FlagStatus: supervision.FlagDismissed}, ""},
+		{"open flag of a kind but no open flag", supervision.EntityFilter{FlagKind: supervision.FlagDormant, HasOpenFlag: &no}, "has_open_flag"},
+		{"dismissed flag of a kind and no open flag", supervision.EntityFilter{FlagKind: supervision.FlagDormant,
+			FlagStatus: supervision.FlagDismissed, HasOpenFlag: &no}, ""},
+		{"unknown outcome", supervision.EntityFilter{InspectionOutcome: "absent"}, "inspection_outcome"},
+		{"outcome of the never inspected", supervision.EntityFilter{InspectionOutcome: supervision.OutcomeClosed, NeverInspected: true}, "inspection_outcome"},
 		{"limit over the maximum", supervision.EntityFilter{Limit: supervision.MaxEntityLimit + 1}, "limit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,5 +116,57 @@ func TestEntityFilterPageSize(t *testing.T) {
 	}
 	if n := (supervision.EntityFilter{Limit: 7}).PageSize(); n != 7 {
 		t.Errorf("page size %d, want 7", n)
+	}
+}
+
+func TestEntityFilterFlagSelection(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		f      supervision.EntityFilter
+		kind   supervision.FlagKind
+		status supervision.FlagStatus
+		ok     bool
+	}{
+		{"none", supervision.EntityFilter{}, "", "", false},
+		{"a kind means its open flags", supervision.EntityFilter{FlagKind: supervision.FlagDormant}, supervision.FlagDormant, supervision.FlagOpen, true},
+		{"a kind and a status", supervision.EntityFilter{FlagKind: supervision.FlagDormant, FlagStatus: supervision.FlagResolved},
+			supervision.FlagDormant, supervision.FlagResolved, true},
+		{"a status of any kind", supervision.EntityFilter{FlagStatus: supervision.FlagConfirmed}, "", supervision.FlagConfirmed, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kind, status, ok := tc.f.FlagSelection()
+			if kind != tc.kind || status != tc.status || ok != tc.ok {
+				t.Errorf("FlagSelection() = %q, %q, %v; want %q, %q, %v", kind, status, ok, tc.kind, tc.status, tc.ok)
+			}
+		})
+	}
+}
+
+// TestCircleBound checks the box of a circle: it holds the points at the
+// radius on the sphere, with room for the spheroid (checked against
+// PostGIS's geography in postgres.TestEntitiesNear), and is not much
+// bigger than the circle.
+func TestCircleBound(t *testing.T) {
+	for _, c := range []supervision.Circle{
+		{Center: orb.Point{113.75, 23.02}, RadiusM: 1},
+		{Center: orb.Point{113.75, 23.02}, RadiusM: 5000},
+		{Center: orb.Point{-70, -60}, RadiusM: 5000},
+		{Center: orb.Point{0, 0}, RadiusM: 3000},
+	} {
+		b := c.Bound()
+		for bearing := 0.0; bearing < 360; bearing += 45 {
+			// The spheroid's distances differ from the sphere's by under 0.6%.
+			p := orbgeo.PointAtBearingAndDistance(c.Center, bearing, c.RadiusM*1.006)
+			if !b.Contains(p) {
+				t.Errorf("%v: the point %v m at %v° is %v, outside the bound %v", c.Center, c.RadiusM, bearing, p, b)
+			}
+		}
+		if h := orbgeo.Distance(orb.Point{c.Center[0], b.Min[1]}, orb.Point{c.Center[0], b.Max[1]}); h > 2*(c.RadiusM*1.02+2) {
+			t.Errorf("%v: a bound %.0f m high for a radius of %v m", c.Center, h, c.RadiusM)
+		}
+	}
+	across := supervision.Circle{Center: orb.Point{179.99, 10}, RadiusM: 5000}.Bound()
+	if across.Min[0] != -180 || across.Max[0] != 180 {
+		t.Errorf("a circle across the antimeridian: bound %v, want every longitude", across)
 	}
 }
