@@ -104,6 +104,9 @@ func (db *DB) LoadDemo(ctx context.Context, cfg demo.Config, progress func(rows 
 			return totals, translate(err, "enable trigger "+t[1])
 		}
 	}
+	if _, err := tx.Exec(ctx, `SELECT entity_groups_refill()`); err != nil {
+		return totals, translate(err, "count the groups of entities")
+	}
 	if _, err := tx.Exec(ctx, `SELECT record_tile_change_everywhere(t) FROM unnest($1::text[]) t`, tileChangesLoaded); err != nil {
 		return totals, translate(err, "record the tile changes")
 	}
@@ -129,7 +132,7 @@ func (db *DB) LoadDemo(ctx context.Context, cfg demo.Config, progress func(rows 
 	// Analyze two tables at a time: each waits on reading its sample.
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(2)
-	for _, t := range append([]string{"departments", "scope_rules", "inspection_items"}, demoTables...) {
+	for _, t := range append([]string{"departments", "scope_rules", "inspection_items", "entity_groups"}, demoTables...) {
 		g.Go(func() error {
 			_, err := db.pool.Exec(gctx, "ANALYZE "+pgx.Identifier{t}.Sanitize())
 			return translate(err, "analyze "+t)
@@ -155,15 +158,17 @@ var flagQueueTriggers = [][2]string{
 // 00009) that LoadDemo fills.
 var tileChangesLoaded = []string{"towns", "villages", "grids", "roads", "doorplates", "buildings", "entities", "tasks"}
 
-// loadTriggersOff are the triggers LoadDemo turns off: the flag queue's, and
+// loadTriggersOff are the triggers LoadDemo turns off: the flag queue's,
 // the tile change feed's for inserts and for the updates of entities that
-// the inspections' trigger makes (last_inspected_at).
+// the inspections' trigger makes (last_inspected_at), and the group
+// counts' (migration 00015), refilled in one pass after the load.
 var loadTriggersOff = func() [][2]string {
 	out := slices.Clone(flagQueueTriggers)
 	for _, t := range tileChangesLoaded {
 		out = append(out, [2]string{t, "tile_changes_" + t + "_insert"})
 	}
-	return append(out, [2]string{"entities", "tile_changes_entities_update"})
+	return append(out, [2]string{"entities", "tile_changes_entities_update"},
+		[2]string{"entities", "entity_groups_insert"}, [2]string{"entities", "entity_groups_update"})
 }()
 
 // dropIndexes drops the plain indexes of tables and returns the statements

@@ -53,9 +53,9 @@ func TestMigrationsUpDownUp(t *testing.T) {
 		t.Fatalf("up: %v", err)
 	}
 	want := "abnormal_listings address_history api_tokens audit_log buildings campaign_entities campaigns cluster_hosts complaints datasets " +
-		"demo_entity_truth demo_flag_truth departments doorplates entities entity_open_flags entity_versions entity_visits feeds flag_events " +
+		"demo_entity_truth demo_flag_truth departments doorplates entities entity_groups entity_open_flags entity_versions entity_visits feeds flag_events " +
 		"flag_queue flag_runs flags grids imports inspection_items inspections lead_events leads library_changes places " +
-		"registration_changes restricted_trades roads rooms scope_rules task_events tasks tile_changes towns villages violations"
+		"registration_changes restricted_trades roads rooms saved_filters scope_rules task_events tasks tile_changes towns villages violations"
 	if got := strings.Join(tables(t, db), " "); got != want {
 		t.Errorf("tables after up = %q, want %q", got, want)
 	}
