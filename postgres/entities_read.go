@@ -23,14 +23,12 @@ import (
 // or grid walks its (code, uscc) index in order; a box or polygon uses the
 // GiST index on location.
 func (db *DB) Entities(ctx context.Context, f supervision.EntityFilter) ([]supervision.EntityRecord, error) {
-	if err := f.Validate(); err != nil {
-		return nil, invalidInput(err)
-	}
-	q, args, err := entitiesQuery(f)
+	w, err := db.entityWhere(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.pool.Query(ctx, q, args...)
+	q := "SELECT " + entityColumns + " FROM entities" + w.where() + " ORDER BY uscc LIMIT " + w.arg(f.PageSize()+1)
+	rows, err := db.pool.Query(ctx, q, w.args...)
 	if err != nil {
 		return nil, translate(err, "list entities")
 	}
@@ -46,20 +44,24 @@ func (db *DB) Entities(ctx context.Context, f supervision.EntityFilter) ([]super
 	return out, translate(rows.Err(), "list entities")
 }
 
-// entitiesQuery returns the SQL of Entities and its arguments.
-func entitiesQuery(f supervision.EntityFilter) (string, []any, error) {
-	w, err := entityConds(f)
-	if err != nil {
-		return "", nil, err
+// entityWhere checks f and returns the conditions on the entities table
+// that it sets (all but its limit), shared by Entities, EachEntity,
+// EntityCount and EntityPoints. It reads the entities f compares others
+// with (same_building_as, ...): one that does not exist is bad input.
+func (db *DB) entityWhere(ctx context.Context, f supervision.EntityFilter) (*sqlConds, error) {
+	if err := f.Validate(); err != nil {
+		return nil, invalidInput(err)
 	}
-	q := "SELECT " + entityColumns + " FROM entities" + w.where()
-	q += " ORDER BY uscc LIMIT " + w.arg(f.PageSize()+1)
-	return q, w.args, nil
+	targets, err := db.screenTargets(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return entityConds(f, targets)
 }
 
-// entityConds returns the conditions on the entities table that f sets (all
-// but its limit), shared by Entities and EachEntity.
-func entityConds(f supervision.EntityFilter) (*sqlConds, error) {
+// entityConds returns the conditions of f, with targets holding the
+// entities its links compare with.
+func entityConds(f supervision.EntityFilter, targets map[supervision.USCC]screenTarget) (*sqlConds, error) {
 	w := &sqlConds{}
 	w.eq("town_code", f.TownCode)
 	w.eq("village_code", f.VillageCode)
@@ -117,6 +119,7 @@ func entityConds(f supervision.EntityFilter) (*sqlConds, error) {
 	default:
 		w.add("linked_at IS NOT NULL AND link_status = %s", f.LinkStatus)
 	}
+	screenConds(w, f, targets)
 	if f.After != "" {
 		w.add("uscc > %s", string(f.After))
 	}
