@@ -19,7 +19,7 @@ import (
 // query should, and a client that hangs up cancels the query through ctx.
 func (db *DB) EachEntity(ctx context.Context, f supervision.EntityFilter, fn func(supervision.EntityRecord) error) error {
 	f.Limit = 0
-	w, err := db.entityWhere(ctx, f)
+	w, err := db.entityWhere(ctx, f, true)
 	if err != nil {
 		return err
 	}

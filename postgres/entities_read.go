@@ -23,12 +23,11 @@ import (
 // or grid walks its (code, uscc) index in order; a box or polygon uses the
 // GiST index on location.
 func (db *DB) Entities(ctx context.Context, f supervision.EntityFilter) ([]supervision.EntityRecord, error) {
-	w, err := db.entityWhere(ctx, f)
+	w, err := db.entityWhere(ctx, f, true)
 	if err != nil {
 		return nil, err
 	}
-	q := "SELECT " + entityColumns + " FROM entities" + w.where() + " ORDER BY uscc LIMIT " + w.arg(f.PageSize()+1)
-	rows, err := db.pool.Query(ctx, q, w.args...)
+	rows, err := db.pool.Query(ctx, pageQuery(w, f.PageSize()+1), w.args...)
 	if err != nil {
 		return nil, translate(err, "list entities")
 	}
@@ -44,24 +43,30 @@ func (db *DB) Entities(ctx context.Context, f supervision.EntityFilter) ([]super
 	return out, translate(rows.Err(), "list entities")
 }
 
+// pageQuery is the SQL of Entities: up to limit rows in USCC order.
+func pageQuery(w *sqlConds, limit int) string {
+	return "SELECT " + entityColumns + " FROM entities" + w.where() + " ORDER BY uscc LIMIT " + w.arg(limit)
+}
+
 // entityWhere checks f and returns the conditions on the entities table
 // that it sets (all but its limit), shared by Entities, EachEntity,
-// EntityCount and EntityPoints. It reads the entities f compares others
-// with (same_building_as, ...): one that does not exist is bad input.
-func (db *DB) entityWhere(ctx context.Context, f supervision.EntityFilter) (*sqlConds, error) {
+// EntityCount and EntityPoints; ordered says the rows are wanted in USCC
+// order. It reads the entities f compares others with (same_building_as,
+// ...): one that does not exist is bad input.
+func (db *DB) entityWhere(ctx context.Context, f supervision.EntityFilter, ordered bool) (*sqlConds, error) {
 	if err := f.Validate(); err != nil {
 		return nil, invalidInput(err)
 	}
-	targets, err := db.screenTargets(ctx, f)
+	plan, err := db.screenPlanOf(ctx, f, ordered)
 	if err != nil {
 		return nil, err
 	}
-	return entityConds(f, targets)
+	return entityConds(f, plan)
 }
 
-// entityConds returns the conditions of f, with targets holding the
-// entities its links compare with.
-func entityConds(f supervision.EntityFilter, targets map[supervision.USCC]screenTarget) (*sqlConds, error) {
+// entityConds returns the conditions of f, with what plan read for its
+// screening criteria.
+func entityConds(f supervision.EntityFilter, plan screenPlan) (*sqlConds, error) {
 	w := &sqlConds{}
 	w.eq("town_code", f.TownCode)
 	w.eq("village_code", f.VillageCode)
@@ -119,7 +124,7 @@ func entityConds(f supervision.EntityFilter, targets map[supervision.USCC]screen
 	default:
 		w.add("linked_at IS NOT NULL AND link_status = %s", f.LinkStatus)
 	}
-	screenConds(w, f, targets)
+	screenConds(w, f, plan)
 	if f.After != "" {
 		w.add("uscc > %s", string(f.After))
 	}

@@ -333,6 +333,18 @@ func TestEntityScreening(t *testing.T) {
 	t.Run("building entities", func(t *testing.T) {
 		c.checkSelection(t, supervision.EntityFilter{BuildingEntitiesMin: 40}, c.where(func(r screenRow) bool { return buildings[buildingKey(r)] >= 40 }))
 	})
+	t.Run("building entities, so many that lists test each entity", func(t *testing.T) {
+		members := 0
+		for _, n := range buildings {
+			if n >= 2 {
+				members += n
+			}
+		}
+		if members <= 20000 { // postgres.denseGroupMembers
+			t.Fatalf("buildings of 2 or more hold %d entities: too few to be dense", members)
+		}
+		c.checkSelection(t, supervision.EntityFilter{BuildingEntitiesMin: 2}, c.where(func(r screenRow) bool { return buildings[buildingKey(r)] >= 2 }))
+	})
 
 	t.Run("flag kind, open by default", func(t *testing.T) {
 		in := c.flagged(func(f screenFlag) bool { return f.kind == "linked_parties" && f.status == "open" })
@@ -494,7 +506,9 @@ func groupsFollowWrites(t *testing.T, db *postgres.DB) {
 				want[link+" "+k] = n
 			}
 		}
-		rows, err := db.Pool().Query(ctx, `SELECT link || ' ' || key, n FROM entity_groups WHERE n <> 0`)
+		rows, err := db.Pool().Query(ctx, `SELECT 'phone ' || key, n FROM phone_groups WHERE n <> 0
+			UNION ALL SELECT 'legal_rep ' || key, n FROM legal_rep_groups WHERE n <> 0
+			UNION ALL SELECT 'building ' || building_id, n FROM building_groups WHERE n <> 0`)
 		if err != nil {
 			t.Fatal(err)
 		}

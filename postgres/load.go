@@ -132,7 +132,7 @@ func (db *DB) LoadDemo(ctx context.Context, cfg demo.Config, progress func(rows 
 	// Analyze two tables at a time: each waits on reading its sample.
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(2)
-	for _, t := range append([]string{"departments", "scope_rules", "inspection_items", "entity_groups"}, demoTables...) {
+	for _, t := range append([]string{"departments", "scope_rules", "inspection_items", "phone_groups", "legal_rep_groups", "building_groups"}, demoTables...) {
 		g.Go(func() error {
 			_, err := db.pool.Exec(gctx, "ANALYZE "+pgx.Identifier{t}.Sanitize())
 			return translate(err, "analyze "+t)

@@ -52,10 +52,12 @@ func TestMigrationsUpDownUp(t *testing.T) {
 	if err := m.Up(ctx, quiet); err != nil {
 		t.Fatalf("up: %v", err)
 	}
-	want := "abnormal_listings address_history api_tokens audit_log buildings campaign_entities campaigns cluster_hosts complaints datasets " +
-		"demo_entity_truth demo_flag_truth departments doorplates entities entity_groups entity_open_flags entity_versions entity_visits feeds flag_events " +
-		"flag_queue flag_runs flags grids imports inspection_items inspections lead_events leads library_changes places " +
-		"registration_changes restricted_trades roads rooms saved_filters scope_rules task_events tasks tile_changes towns villages violations"
+	want := "abnormal_listings address_history api_tokens audit_log building_groups buildings campaign_entities " +
+		"campaigns cluster_hosts complaints datasets demo_entity_truth demo_flag_truth departments doorplates " +
+		"entities entity_open_flags entity_versions entity_visits feeds flag_events flag_queue flag_runs flags " +
+		"grids imports inspection_items inspections lead_events leads legal_rep_groups library_changes phone_groups " +
+		"places registration_changes restricted_trades roads rooms saved_filters scope_rules task_events tasks " +
+		"tile_changes towns villages violations"
 	if got := strings.Join(tables(t, db), " "); got != want {
 		t.Errorf("tables after up = %q, want %q", got, want)
 	}
