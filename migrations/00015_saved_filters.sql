@@ -105,10 +105,15 @@ CREATE TRIGGER entity_groups_truncate AFTER TRUNCATE ON entities
 -- name within a town when an entity has no ID number; inspection_outcome
 -- reads the entities whose last visit ended so.
 -- IF NOT EXISTS: the shared city-scale database of issue 9 got these
--- ahead of the migration, to time the screens.
+-- indexes and statistics ahead of the migration, to time the screens.
 CREATE INDEX IF NOT EXISTS entities_id_key_idx ON entities (upper(id_number)) WHERE id_number <> '';
 CREATE INDEX IF NOT EXISTS entities_legal_rep_idx ON entities (town_code, legal_rep) WHERE legal_rep <> '';
 CREATE INDEX IF NOT EXISTS entity_visits_outcome_idx ON entity_visits (outcome, uscc);
+-- flag_kind and flag_status read the entities of the flags about one
+-- entity from an index alone, in USCC order, and the members of the few
+-- flags about many (cluster registrations, hot spots) from their own.
+CREATE INDEX IF NOT EXISTS flags_entity_idx ON flags (status, kind, uscc) WHERE uscc IS NOT NULL;
+CREATE INDEX IF NOT EXISTS flags_group_idx ON flags (status, kind) WHERE uscc IS NULL OR usccs <> ARRAY[uscc];
 -- The planner ignores the statistics of a partial index's expression:
 -- without these it takes a set of phone keys or ID numbers to match half
 -- the city, and scans two million rows for the thousand it wants.
@@ -136,6 +141,8 @@ CREATE TABLE saved_filters (
 DROP TABLE saved_filters;
 DROP STATISTICS entities_id_key_stats;
 DROP STATISTICS entities_phone_key_stats;
+DROP INDEX flags_group_idx;
+DROP INDEX flags_entity_idx;
 DROP INDEX entity_visits_outcome_idx;
 DROP INDEX entities_legal_rep_idx;
 DROP INDEX entities_id_key_idx;

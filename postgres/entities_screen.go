@@ -167,7 +167,12 @@ func screenConds(w *sqlConds, f supervision.EntityFilter, plan screenPlan) {
 		if kind != "" {
 			cond += " AND f.kind = " + w.arg(string(kind))
 		}
-		w.add("uscc IN (SELECT u FROM flags f, unnest(f.usccs || f.uscc) u WHERE " + cond + ")")
+		// The entity a flag is about, from the index alone (flags_entity_idx),
+		// and the members of the flags about many (flags_group_idx): the
+		// members of a flag about one entity are that entity.
+		w.add("uscc IN (SELECT f.uscc FROM flags f WHERE " + cond + " AND f.uscc IS NOT NULL" +
+			" UNION ALL SELECT u FROM flags f, unnest(f.usccs) u WHERE " + cond +
+			" AND (f.uscc IS NULL OR f.usccs <> ARRAY[f.uscc]))")
 	}
 	if h := f.HasOpenFlag; h != nil {
 		cond := "EXISTS (SELECT 1 FROM entity_open_flags c WHERE c.uscc = entities.uscc AND c.n > 0)"
@@ -213,8 +218,8 @@ func (db *DB) EntityCount(ctx context.Context, f supervision.EntityFilter) (int,
 	if err != nil {
 		return 0, err
 	}
-	var n, located int
-	if err := db.pool.QueryRow(ctx, countQuery(w), w.args...).Scan(&n, &located); err != nil {
+	var n int
+	if err := db.pool.QueryRow(ctx, countQuery(w), w.args...).Scan(&n); err != nil {
 		return 0, translate(err, "count entities")
 	}
 	return n, nil
@@ -222,7 +227,7 @@ func (db *DB) EntityCount(ctx context.Context, f supervision.EntityFilter) (int,
 
 // countQuery is the SQL of EntityCount.
 func countQuery(w *sqlConds) string {
-	return "SELECT count(*), count(location) FROM entities" + w.where()
+	return "SELECT count(*) FROM entities" + w.where()
 }
 
 // pointsQuery is the SQL of EntityPoints' points: it adds to w.
@@ -234,8 +239,8 @@ func pointsQuery(w *sqlConds, limit int) string {
 }
 
 // EntityPoints returns the map layer of the entities f selects (its cursor
-// and limit aside): how many there are, how many of them have a location,
-// and the first limit of those in USCC order, with their open flags.
+// and limit aside): how many there are, and the first limit of those with
+// a location in USCC order, with their open flags.
 func (db *DB) EntityPoints(ctx context.Context, f supervision.EntityFilter, limit int) (supervision.EntityMap, error) {
 	var out supervision.EntityMap
 	if limit < 1 || limit > supervision.MaxMapLimit {
@@ -249,8 +254,10 @@ func (db *DB) EntityPoints(ctx context.Context, f supervision.EntityFilter, limi
 	if err != nil {
 		return out, err
 	}
-	// The count reads every row the filter selects, in any order; the
-	// points stop at the limit of the USCC order. One round trip.
+	// The count reads every row the filter selects, in any order (from an
+	// index alone when it can: a count of those with a location would read
+	// every row); the points stop at the limit of the USCC order. One round
+	// trip.
 	counted := plan
 	counted.dense = nil
 	wc, err := entityConds(f, counted)
@@ -263,9 +270,10 @@ func (db *DB) EntityPoints(ctx context.Context, f supervision.EntityFilter, limi
 	}
 	b := &pgx.Batch{}
 	b.Queue(countQuery(wc), wc.args...).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&out.Total, &out.Located)
+		return row.Scan(&out.Total)
 	})
-	b.Queue(pointsQuery(wp, limit), wp.args...).Query(func(rows pgx.Rows) error {
+	// One more than the limit says whether the limit cut the layer short.
+	b.Queue(pointsQuery(wp, limit+1), wp.args...).Query(func(rows pgx.Rows) error {
 		var p supervision.EntityPoint
 		var uscc, kind, status string
 		_, err := pgx.ForEachRow(rows, []any{&uscc, &p.Name, &kind, &status, &p.Industry, &p.TownCode,
@@ -278,6 +286,9 @@ func (db *DB) EntityPoints(ctx context.Context, f supervision.EntityFilter, limi
 	})
 	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
 		return supervision.EntityMap{}, translate(err, "map entities")
+	}
+	if len(out.Points) > limit {
+		out.Points, out.Truncated = out.Points[:limit], true
 	}
 	return out, nil
 }

@@ -410,10 +410,10 @@ type EntityPoint struct {
 	OpenFlags int // the open flags that concern it
 }
 
-// An EntityMap is the map layer of a screen: the located entities a filter
-// selects, the first of them in USCC order, and how many there are.
+// An EntityMap is the map layer of a screen: the first located entities a
+// filter selects in USCC order, and how many entities it selects.
 type EntityMap struct {
-	Points  []EntityPoint
-	Total   int // the entities the filter selects
-	Located int // those of them with a location: Points holds the first
+	Points    []EntityPoint
+	Total     int  // the entities the filter selects, located or not
+	Truncated bool // more located entities than Points holds
 }
