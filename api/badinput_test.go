@@ -177,7 +177,7 @@ func newBadInputCity(t *testing.T) *badInputCity {
 		tiles.Table: db, tiles.Computed: coverage.Builder()}}
 	srv := api.New(api.Config{MaxBodyBytes: bodyLimit, MaxBatchBytes: batchLimit}, db, db, log,
 		api.WithAddresses(ix, db), api.WithLibraryFiles(db, db), api.WithEntities(&postgres.EntityWriter{DB: db}),
-		api.WithEntityReader(db), api.WithWorkflow(db), api.WithTaskPolicy(supervision.Policy{}),
+		api.WithEntityReader(db), api.WithFilters(db), api.WithWorkflow(db), api.WithTaskPolicy(supervision.Policy{}),
 		api.WithFlags(db, supervision.FlagConfig{}), api.WithAlerts(api.NewAlertHub(0)), api.WithPlans(db),
 		api.WithTiles(catalogue, tiler), api.WithAudit(db), api.WithTokens(db), api.WithAuthenticator(db), asAdmin)
 	ts := httptest.NewServer(srv.Handler())
@@ -207,9 +207,10 @@ type badFixture struct {
 	delisted, reason    string           // an entity on the abnormal list, and why
 	flag                int64            // an open flag
 	campaign            int64
-	token               string // an admin's, for ?access_token=
-	tokenID             int64  // a token to revoke
-	newEntity, fed      string // codes of no entity, for PUT and the feed
+	filters             map[string]int64 // saved filters: "run" to run, "change" to put, "delete" to delete
+	token               string           // an admin's, for ?access_token=
+	tokenID             int64            // a token to revoke
+	newEntity, fed      string           // codes of no entity, for PUT and the feed
 	tile                tiles.Tile
 }
 
@@ -311,6 +312,15 @@ func (c *badInputCity) fixture(t *testing.T) badFixture {
 	}
 	c.setup(t, "POST", "/v1/campaigns", obj{"name": "setup", "seed": 1, "quotas": []any{obj{"town": fx.town, "count": 1}}}, &campaign)
 	fx.campaign = campaign.ID
+	fx.filters = map[string]int64{}
+	for _, use := range []string{"run", "change", "delete"} {
+		var saved struct {
+			ID int64 `json:"id"`
+		}
+		c.setup(t, "POST", "/v1/filters", obj{"name": "setup " + use, "town_code": fx.town, "filter": obj{"town": fx.town, "building_entities_min": 2,
+			"near": obj{"lon": fx.lon, "lat": fx.lat, "radius_m": 800}}}, &saved)
+		fx.filters[use] = saved.ID
+	}
 	var adminID int64
 	if fx.token, adminID, err = c.db.CreateToken(ctx, auth.Principal{Role: auth.Admin}, time.Hour, "bad input"); err != nil {
 		t.Fatal(err)
@@ -392,6 +402,7 @@ type entry struct {
 	point    []string   // GeoJSON Point fields; lon,lat parameters
 	area     []string   // GeoJSON Polygon fields and parameters
 	box      []string   // bounding boxes: [w, s, e, n] fields, "w,s,e,n" parameters
+	buffer   []string   // buffers around a point: {"lon", "lat", "radius_m"} fields, "lon,lat,radius_m" parameters
 	dongguan []string   // points the API requires within Dongguan
 	names    []string   // path variables that are names: a malformed one is an unknown name (404)
 	ndjson   bool       // the body is NDJSON, one entity per line
@@ -505,8 +516,18 @@ func badInputCatalogue(fx badFixture) map[string]entry {
 			"polygon", mustJSON(square(fx.lon, fx.lat)), "crs", "wgs84", "industry", "F", "kind", "enterprise",
 			"status", "active", "registered_from", "2000-01-01", "registered_to", "2026-12-31",
 			"inspected_before", "2026-12-31", "inspected_after", "2020-01-01", "task_status", "open",
-			"address_code", fx.doorplate, "link_status", "matched", "limit", "10", "cursor", base64.RawURLEncoding.EncodeToString([]byte(fx.entity)))
+			"address_code", fx.doorplate, "link_status", "matched", "limit", "10", "cursor", base64.RawURLEncoding.EncodeToString([]byte(fx.entity)),
+			"near", fmt.Sprintf("%v,%v,800", fx.lon, fx.lat), "same_building_as", fx.entity, "same_phone_as", fx.entity,
+			"same_legal_rep_as", fx.entity, "shared_phone_min", "2", "shared_legal_rep_min", "2", "building_entities_min", "2",
+			"flag_kind", "off_site", "flag_status", "open", "has_open_flag", "true", "inspection_outcome", "not_found")
 		return q, vals("never_inspected", "true")
+	}
+	// The filters of a list without its page, for counts and map layers.
+	unpaged := func(q url.Values) url.Values {
+		e := cloneValues(q)
+		e.Del("limit")
+		e.Del("cursor")
+		return e
 	}
 	noInput := entry{}
 	csv := "type,code,road_code,number,name,lon,lat,wkt\n" +
@@ -521,6 +542,16 @@ func badInputCatalogue(fx badFixture) map[string]entry {
 	bodyFilters["limit"] = 10
 	bodyFilters["bbox"] = []any{fx.lon - 0.01, fx.lat - 0.01, fx.lon + 0.01, fx.lat + 0.01}
 	bodyFilters["polygon"] = square(fx.lon, fx.lat)
+	bodyFilters["near"] = obj{"lon": fx.lon, "lat": fx.lat, "radius_m": 800}
+	for _, name := range []string{"shared_phone_min", "shared_legal_rep_min", "building_entities_min"} {
+		bodyFilters[name] = 2
+	}
+	bodyFilters["has_open_flag"] = true
+	// A saved filter: the filters without a page.
+	savedFilter := maps.Clone(bodyFilters)
+	delete(savedFilter, "limit")
+	delete(savedFilter, "cursor")
+	filterID := func(use string) map[string]string { return id(fx.filters[use]) }
 
 	return map[string]entry{
 		"GET /healthz":      noInput,
@@ -548,10 +579,27 @@ func badInputCatalogue(fx badFixture) map[string]entry {
 			"since", "2026-01-01T00:00:00+08:00", "until", "2026-12-31T00:00:00+08:00", "limit", "10", "cursor", "aWQ6MTAwMA"),
 			text: []string{"route", "object"}},
 
-		"GET /v1/entities": {query: q, alt: alt, box: []string{"bbox"}, area: []string{"polygon"}},
+		"GET /v1/entities": {query: q, alt: alt, box: []string{"bbox"}, area: []string{"polygon"}, buffer: []string{"near"}},
 		"POST /v1/entities:search": {body: bodyFilters, altBody: obj{"never_inspected": true},
-			box: []string{"bbox"}, area: []string{"polygon"}},
-		"GET /v1/entities/{uscc}": {vars: map[string]string{"uscc": fx.entity}},
+			box: []string{"bbox"}, area: []string{"polygon"}, buffer: []string{"near"}},
+		"GET /v1/entities/count": {query: unpaged(q), alt: alt, box: []string{"bbox"}, area: []string{"polygon"}, buffer: []string{"near"}},
+		"GET /v1/entities/geojson": {query: func() url.Values { e := unpaged(q); e.Set("limit", "20000"); return e }(),
+			alt: alt, box: []string{"bbox"}, area: []string{"polygon"}, buffer: []string{"near"}},
+
+		"POST /v1/filters": {body: obj{"name": inj(0, "南城集群注册"), "description": inj(1, "一栋楼二十户以上"),
+			"filter": savedFilter, "town_code": fx.town}, text: []string{"name", "description"}},
+		"GET /v1/filters":      {query: page()},
+		"GET /v1/filters/{id}": {vars: filterID("run")},
+		"PUT /v1/filters/{id}": {vars: filterID("change"), headers: []string{"If-Match"},
+			body: obj{"name": inj(2, "改名的筛选"), "description": inj(3, "说明"), "filter": savedFilter, "town_code": fx.town},
+			text: []string{"name", "description"}},
+		"DELETE /v1/filters/{id}": {vars: filterID("delete")},
+		"GET /v1/filters/{id}/entities": {vars: filterID("run"),
+			query: vals("limit", "10", "cursor", base64.RawURLEncoding.EncodeToString([]byte(fx.entity)))},
+		"GET /v1/filters/{id}/count":   {vars: filterID("run")},
+		"GET /v1/filters/{id}/geojson": {vars: filterID("run"), query: vals("limit", "100")},
+		"GET /v1/filters/{id}/export":  {vars: filterID("run"), query: vals("format", "geojson")},
+		"GET /v1/entities/{uscc}":      {vars: map[string]string{"uscc": fx.entity}},
 		"PUT /v1/entities/{uscc}": {vars: map[string]string{"uscc": fx.newEntity}, headers: []string{"If-Match"},
 			body: entity(fx.newEntity), altBody: obj{"change": "new"}, text: entityText},
 		"POST /v1/feeds/registrations": {query: vals("source", inj(0, "registration")),
@@ -601,7 +649,7 @@ func badInputCatalogue(fx badFixture) map[string]entry {
 			e.Del("cursor")
 			e.Set("format", "csv")
 			return e
-		}(), alt: alt, box: []string{"bbox"}, area: []string{"polygon"}},
+		}(), alt: alt, box: []string{"bbox"}, area: []string{"polygon"}, buffer: []string{"near"}},
 
 		"GET /v1/departments":      noInput,
 		"GET /v1/rules/scope":      noInput,
@@ -840,8 +888,22 @@ func (e entry) queryValues(prm param) []valueProbe {
 		for _, g := range badAreas {
 			out = append(out, one(g.name, mustJSON(g.geom)))
 		}
+	case slices.Contains(e.buffer, prm.name):
+		for _, b := range badBuffers {
+			out = append(out, one(b.name, fmt.Sprintf("%v,%v,%v", b.v...)))
+		}
 	}
 	return out
+}
+
+// badBuffers are buffers around a point no filter takes.
+var badBuffers = []struct {
+	name string
+	v    []any // lon, lat, radius_m
+}{
+	{"radius 0", []any{113.75, 23.02, 0}}, {"radius 5001 m", []any{113.75, 23.02, 5001}}, {"radius -5", []any{113.75, 23.02, -5}},
+	{"longitude 200", []any{200, 23.02, 100}}, {"latitude -95", []any{113.75, -95, 100}}, {"NaN", []any{"NaN", 23.02, 100}},
+	{"radius infinite", []any{113.75, 23.02, "Inf"}},
 }
 
 // badAreas are polygons no filter can use.
@@ -996,6 +1058,12 @@ func (e entry) bodyProbes(op operation, base probe) []probe {
 			for _, g := range badAreas {
 				add(f+" "+g.name, with(g.geom), 400, f)
 			}
+		case slices.Contains(e.buffer, f):
+			for _, b := range badBuffers {
+				add(f+" "+b.name, with(obj{"lon": b.v[0], "lat": b.v[1], "radius_m": b.v[2]}), 400, f)
+			}
+			add(f+" without a radius", with(obj{"lon": 113.75, "lat": 23.02}), 400, f)
+			add(f+" as lon,lat,radius_m text", with("113.75,23.02,100"), 400, f)
 		case slices.Contains(e.box, f):
 			for _, b := range []struct {
 				name string

@@ -47,6 +47,8 @@ func (s *Server) entityReadRoutes(r *mux.Router) {
 	s.protect(r, http.MethodGet, "/v1/entities", read, s.listEntities)
 	s.protect(r, http.MethodPost, "/v1/entities:search", read, s.searchEntities)
 	s.protect(r, http.MethodGet, "/v1/entities/export", endpoint{perm: auth.Export, sensitive: "export", unmaskable: true}, s.exportEntities)
+	s.protect(r, http.MethodGet, "/v1/entities/count", endpoint{perm: auth.ReadEntities}, s.countEntities)
+	s.protect(r, http.MethodGet, "/v1/entities/geojson", endpoint{perm: auth.ReadEntities}, s.entitiesGeoJSON)
 	s.protect(r, http.MethodGet, "/v1/entities/{uscc}", read, s.getEntity)
 }
 
@@ -212,11 +214,8 @@ func (s *Server) searchEntities(w http.ResponseWriter, r *http.Request) error {
 }
 
 func writeEntityPage(w http.ResponseWriter, r *http.Request, rd EntityReader, req entitySearch) error {
-	f, err := req.filter()
+	f, err := screen(r.Context(), req)
 	if err != nil {
-		return err
-	}
-	if err := scopeTown(r.Context(), &f.TownCode); err != nil {
 		return err
 	}
 	recs, err := rd.Entities(r.Context(), f)
@@ -298,8 +297,30 @@ type entitySearch struct {
 	TaskStatus      string          `json:"task_status"`
 	AddressCode     string          `json:"address_code"`
 	LinkStatus      string          `json:"link_status"`
-	Limit           *int            `json:"limit"`
-	Cursor          string          `json:"cursor"`
+
+	// Screening (高级筛选, 关联比对, 定向排查).
+	Near                *nearJSON `json:"near"`
+	SameBuildingAs      string    `json:"same_building_as"`
+	SamePhoneAs         string    `json:"same_phone_as"`
+	SameLegalRepAs      string    `json:"same_legal_rep_as"`
+	SharedPhoneMin      *int      `json:"shared_phone_min"`
+	SharedLegalRepMin   *int      `json:"shared_legal_rep_min"`
+	BuildingEntitiesMin *int      `json:"building_entities_min"`
+	FlagKind            string    `json:"flag_kind"`
+	FlagStatus          string    `json:"flag_status"`
+	HasOpenFlag         *bool     `json:"has_open_flag"`
+	InspectionOutcome   string    `json:"inspection_outcome"`
+
+	Limit  *int   `json:"limit"`
+	Cursor string `json:"cursor"`
+}
+
+// nearJSON is a buffer around a point: {"lon", "lat", "radius_m"} in JSON,
+// lon,lat,radius_m in a query. The point is in the request's crs.
+type nearJSON struct {
+	Lon     *float64 `json:"lon"`
+	Lat     *float64 `json:"lat"`
+	RadiusM *float64 `json:"radius_m"`
 }
 
 // entitySearchOfQuery reads the query parameters of GET /v1/entities. An
@@ -314,6 +335,13 @@ func entitySearchOfQuery(q url.Values) (entitySearch, error) {
 		"inspected_before": &req.InspectedBefore, "inspected_after": &req.InspectedAfter,
 		"task_status": &req.TaskStatus, "address_code": &req.AddressCode,
 		"link_status": &req.LinkStatus, "cursor": &req.Cursor,
+		"same_building_as": &req.SameBuildingAs, "same_phone_as": &req.SamePhoneAs,
+		"same_legal_rep_as": &req.SameLegalRepAs, "flag_kind": &req.FlagKind, "flag_status": &req.FlagStatus,
+		"inspection_outcome": &req.InspectionOutcome,
+	}
+	counts := map[string]**int{
+		"shared_phone_min": &req.SharedPhoneMin, "shared_legal_rep_min": &req.SharedLegalRepMin,
+		"building_entities_min": &req.BuildingEntitiesMin,
 	}
 	names := make([]string, 0, len(q))
 	for name := range q {
@@ -353,12 +381,37 @@ func entitySearchOfQuery(q url.Values) (entitySearch, error) {
 			}
 		case "polygon":
 			req.Polygon = json.RawMessage(v)
-		case "never_inspected":
+		case "never_inspected", "has_open_flag":
 			b, err := strconv.ParseBool(v)
 			if err != nil {
 				return req, derrors.Field(name, "must be true or false, not %q", v)
 			}
-			req.NeverInspected = b
+			if name == "never_inspected" {
+				req.NeverInspected = b
+			} else {
+				req.HasOpenFlag = &b
+			}
+		case "near":
+			parts := strings.Split(v, ",")
+			if len(parts) != 3 {
+				return req, derrors.Field(name, "must be lon,lat,radius_m: 3 numbers, not %d", len(parts))
+			}
+			var x [3]float64
+			for i, p := range parts {
+				f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+				if err != nil {
+					return req, derrors.Field(name, "%q is not a number", p)
+				}
+				x[i] = f
+			}
+			req.Near = &nearJSON{Lon: &x[0], Lat: &x[1], RadiusM: &x[2]}
+		case "shared_phone_min", "shared_legal_rep_min", "building_entities_min":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return req, derrors.Field(name, "must be an integer from %d to %d, not %q",
+					supervision.MinGroupSize, supervision.MaxGroupSize, v)
+			}
+			*counts[name] = &n
 		case "limit":
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -383,6 +436,10 @@ func (req entitySearch) filter() (supervision.EntityFilter, error) {
 		Industry: req.Industry, Kind: supervision.Kind(req.Kind), Status: supervision.Status(req.Status),
 		NeverInspected: req.NeverInspected, TaskStatus: supervision.TaskStatus(req.TaskStatus),
 		AddressCode: req.AddressCode, LinkStatus: req.LinkStatus,
+		SameBuildingAs: supervision.USCC(req.SameBuildingAs), SamePhoneAs: supervision.USCC(req.SamePhoneAs),
+		SameLegalRepAs: supervision.USCC(req.SameLegalRepAs),
+		FlagKind:       supervision.FlagKind(req.FlagKind), FlagStatus: supervision.FlagStatus(req.FlagStatus),
+		HasOpenFlag: req.HasOpenFlag, InspectionOutcome: supervision.Outcome(req.InspectionOutcome),
 	}
 	crs, err := geo.ParseCRS(req.CRS)
 	if err != nil {
@@ -423,6 +480,34 @@ func (req entitySearch) filter() (supervision.EntityFilter, error) {
 		if crs == geo.CRSGCJ02 {
 			f.Within = geo.GCJ02GeometryToWGS84(f.Within)
 		}
+	}
+	if n := req.Near; n != nil {
+		if n.Lon == nil || n.Lat == nil || n.RadiusM == nil {
+			return f, derrors.Field("near", "needs lon, lat and radius_m")
+		}
+		c := supervision.Circle{Center: orb.Point{*n.Lon, *n.Lat}, RadiusM: *n.RadiusM}
+		if crs == geo.CRSGCJ02 && geo.FromPoint(c.Center).Valid() {
+			c.Center = geo.ToWGS84(crs, *n.Lon, *n.Lat).Point()
+		}
+		f.Near = &c
+	}
+	for _, g := range []struct {
+		name string
+		n    *int
+		into *int
+	}{
+		{"shared_phone_min", req.SharedPhoneMin, &f.SharedPhoneMin},
+		{"shared_legal_rep_min", req.SharedLegalRepMin, &f.SharedLegalRepMin},
+		{"building_entities_min", req.BuildingEntitiesMin, &f.BuildingEntitiesMin},
+	} {
+		if g.n == nil {
+			continue
+		}
+		if *g.n < supervision.MinGroupSize || *g.n > supervision.MaxGroupSize {
+			return f, derrors.Field(g.name, "must be an integer from %d to %d, not %d",
+				supervision.MinGroupSize, supervision.MaxGroupSize, *g.n)
+		}
+		*g.into = *g.n
 	}
 	for _, d := range []struct {
 		name, value string

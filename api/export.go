@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,41 @@ var entityFormats = map[string]struct{ contentType, ext string }{
 // every entity the filters select, streamed as it is read. A town-scoped
 // token exports its town only.
 func (s *Server) exportEntities(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	format, err := exportFormat(q)
+	if err != nil {
+		return err
+	}
+	q.Del("format")
+	if q, err = withoutParams(q, "an export: it holds every entity the filters select", "limit", "cursor"); err != nil {
+		return err
+	}
+	req, err := entitySearchOfQuery(q)
+	if err != nil {
+		return err
+	}
+	return s.exportFilter(w, r, req, format)
+}
+
+// exportFormat reads the format of an export: csv unless given.
+func exportFormat(q url.Values) (string, error) {
+	format := "csv"
+	if v := q["format"]; len(v) > 1 {
+		return "", derrors.Field("format", "is given %d times; give it once", len(v))
+	} else if len(v) == 1 && v[0] != "" {
+		format = v[0]
+	}
+	if _, ok := entityFormats[format]; !ok {
+		return "", derrors.Field("format", "must be csv, ndjson or geojson, not %q", format)
+	}
+	return format, nil
+}
+
+// exportFilter streams every entity the filters of req select in format,
+// narrowed to the caller's scope: the export of GET /v1/entities/export
+// and of a saved filter's GET /v1/filters/{id}/export. It holds one of the
+// export slots while it streams.
+func (s *Server) exportFilter(w http.ResponseWriter, r *http.Request, req entitySearch, format string) error {
 	ex, ok := s.reader.(EntityExporter)
 	if !ok {
 		return derrors.New(derrors.Unavailable, "entity exports are not enabled on this server")
@@ -54,36 +90,12 @@ func (s *Server) exportEntities(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer release()
-	q := r.URL.Query()
-	format := "csv"
-	if v := q["format"]; len(v) > 1 {
-		return derrors.Field("format", "is given %d times; give it once", len(v))
-	} else if len(v) == 1 && v[0] != "" {
-		format = v[0]
-	}
-	ft, ok := entityFormats[format]
-	if !ok {
-		return derrors.Field("format", "must be csv, ndjson or geojson, not %q", format)
-	}
-	for _, name := range []string{"limit", "cursor"} {
-		if q.Has(name) {
-			return derrors.Field(name, "is not a parameter of an export: it holds every entity the filters select")
-		}
-	}
-	q.Del("format")
-	q.Del("unmask") // read by guard
-	req, err := entitySearchOfQuery(q)
+	f, err := screen(r.Context(), req)
 	if err != nil {
-		return err
-	}
-	f, err := req.filter()
-	if err != nil {
-		return err
-	}
-	if err := scopeTown(r.Context(), &f.TownCode); err != nil {
 		return err
 	}
 	full := unmasked(r.Context())
+	ft := entityFormats[format]
 
 	// The status and headers wait for the first row, so that a query that
 	// fails to start is an ordinary error response.

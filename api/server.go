@@ -95,6 +95,7 @@ type Server struct {
 	exporter addressbook.Exporter
 	entities EntityStore   // entities.go
 	reader   EntityReader  // entities_read.go
+	filters  FilterStore   // filters.go
 	workflow WorkflowStore // workflow.go
 	alerts   alertStreams  // alerts.go
 	flags    flagger       // flags.go
@@ -207,6 +208,7 @@ func (s *Server) routes() {
 
 	s.entityRoutes(r)
 	s.entityReadRoutes(r)
+	s.filterRoutes(r)
 	s.workflowRoutes(r)
 	s.alertRoutes(r)
 	s.flagRoutes(r)

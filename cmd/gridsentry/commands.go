@@ -238,7 +238,7 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 	defer wg.Wait()
 
 	opts := []api.Option{api.WithAddresses(index, db), api.WithLibraryFiles(db, db),
-		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(db), api.WithWorkflow(db), api.WithTaskPolicy(policy),
+		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(db), api.WithFilters(db), api.WithWorkflow(db), api.WithTaskPolicy(policy),
 		api.WithFlags(db, flagCfg), api.WithAlerts(alerts), api.WithPlans(db), api.WithConsole(web.Files()),
 		api.WithAuthenticator(db), api.WithAudit(db), api.WithTokens(db)}
 	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBatchBytes: cfg.MaxBatchBytes, ShutdownTimeout: cfg.ShutdownTimeout,
