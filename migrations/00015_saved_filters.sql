@@ -74,9 +74,18 @@ BEGIN
     EXECUTE format(entity_groups_sql(), CASE TG_OP
         WHEN 'INSERT' THEN 'SELECT e.status, e.phone, e.id_number, e.building_id, 1 FROM new_rows e'
         WHEN 'DELETE' THEN 'SELECT e.status, e.phone, e.id_number, e.building_id, -1 FROM old_rows e'
+        -- A key that did not change (with the status) is left out of both
+        -- rows, so that a relink does not recount phones.
         ELSE 'SELECT r.* FROM old_rows o JOIN new_rows n USING (uscc),
-              LATERAL (VALUES (o.status, o.phone, o.id_number, o.building_id, -1),
-                              (n.status, n.phone, n.id_number, n.building_id, 1)) r
+              LATERAL (SELECT o.status IS DISTINCT FROM n.status AS s) c,
+              LATERAL (SELECT c.s OR o.phone IS DISTINCT FROM n.phone AS phone,
+                              c.s OR o.id_number IS DISTINCT FROM n.id_number AS id_number,
+                              c.s OR o.building_id IS DISTINCT FROM n.building_id AS building_id) k,
+              LATERAL (VALUES
+                  (o.status, CASE WHEN k.phone THEN o.phone END, CASE WHEN k.id_number THEN o.id_number END,
+                   CASE WHEN k.building_id THEN o.building_id END, -1),
+                  (n.status, CASE WHEN k.phone THEN n.phone END, CASE WHEN k.id_number THEN n.id_number END,
+                   CASE WHEN k.building_id THEN n.building_id END, 1)) r
               WHERE (o.status, o.phone, o.id_number, o.building_id)
                     IS DISTINCT FROM (n.status, n.phone, n.id_number, n.building_id)'
     END);
