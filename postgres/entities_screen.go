@@ -32,8 +32,8 @@ type screenPlan struct {
 // is dense: a page in USCC order then walks the primary key and tests each
 // entity, rather than collecting every member and sorting them. The
 // planner cannot tell, as it takes every building for an average one: the
-// 2,441 buildings of 20 entities or more hold 119,045 entities of the two
-// million at city scale, not the 6,300 it expects.
+// 2,441 buildings of 20 active entities or more hold 126,423 entities of
+// the two million at city scale, not the 6,300 it expects.
 const denseGroupMembers = 20000
 
 // groupLinks are the group criteria: the table that counts each group,
@@ -45,12 +45,19 @@ var groupLinks = map[string]struct{ table, key, expr, has string }{
 	"building":  {"building_groups", "building_id", "entities.building_id", ""},
 }
 
-// groupSizes are the group criteria of f by link, those not set left out.
-func groupSizes(f supervision.EntityFilter) map[string]int {
-	out := map[string]int{}
-	for link, n := range map[string]int{"phone": f.SharedPhoneMin, "legal_rep": f.SharedLegalRepMin, "building": f.BuildingEntitiesMin} {
-		if n != 0 {
-			out[link] = n
+// A groupSize is a group criterion: the link and the least group size.
+type groupSize struct {
+	link string
+	n    int
+}
+
+// groupSizes are the group criteria f sets, in a fixed order (the SQL of
+// a filter is the same text every time).
+func groupSizes(f supervision.EntityFilter) []groupSize {
+	var out []groupSize
+	for _, g := range []groupSize{{"phone", f.SharedPhoneMin}, {"legal_rep", f.SharedLegalRepMin}, {"building", f.BuildingEntitiesMin}} {
+		if g.n != 0 {
+			out = append(out, g)
 		}
 	}
 	return out
@@ -63,13 +70,13 @@ func groupSizes(f supervision.EntityFilter) map[string]int {
 func (db *DB) screenPlanOf(ctx context.Context, f supervision.EntityFilter, ordered bool) (screenPlan, error) {
 	plan := screenPlan{dense: map[string]bool{}}
 	if ordered {
-		for link, n := range groupSizes(f) {
+		for _, g := range groupSizes(f) {
 			var members int64
-			if err := db.pool.QueryRow(ctx, `SELECT coalesce(sum(n), 0) FROM `+groupLinks[link].table+
-				` WHERE n >= 2 AND n >= $1`, n).Scan(&members); err != nil {
-				return plan, translate(err, "size the groups of "+link)
+			if err := db.pool.QueryRow(ctx, `SELECT coalesce(sum(n), 0) FROM `+groupLinks[g.link].table+
+				` WHERE n >= 2 AND n >= $1`, g.n).Scan(&members); err != nil {
+				return plan, translate(err, "size the groups of "+g.link)
 			}
-			plan.dense[link] = members > denseGroupMembers
+			plan.dense[g.link] = members > denseGroupMembers
 		}
 	}
 	fields := f.Targets()
@@ -145,13 +152,13 @@ func screenConds(w *sqlConds, f supervision.EntityFilter, plan screenPlan) {
 	if u := f.SameLegalRepAs; u != "" {
 		w.add(legalRepCond(w, targets[u], u))
 	}
-	for link, n := range groupSizes(f) {
-		g := groupLinks[link]
+	for _, size := range groupSizes(f) {
+		g := groupLinks[size.link]
 		cond := "EXISTS (SELECT 1 FROM " + g.table + " g WHERE g." + g.key + " = " + g.expr +
 			// n >= 2 besides n >= $k: the partial index's predicate, which
 			// the planner cannot prove from a parameter.
-			" AND g.n >= 2 AND g.n >= " + w.arg(n)
-		if plan.dense[link] {
+			" AND g.n >= 2 AND g.n >= " + w.arg(size.n)
+		if plan.dense[size.link] {
 			// OFFSET 0 keeps the subquery from becoming a join: it is a
 			// test of each entity the walk of the order meets.
 			cond += " OFFSET 0"
