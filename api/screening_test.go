@@ -233,6 +233,13 @@ func TestScreening(t *testing.T) {
 			if n := c.count(t, "/v1/entities/count?"+tc.query, c.admin); n != len(got) {
 				t.Errorf("%s: count %d, list %d", tc.query, n, len(got))
 			}
+			for _, limit := range []int{20000, len(got) - 1} { // the whole layer, and one cut short
+				var l layer
+				c.ok(t, "GET", fmt.Sprintf("/v1/entities/geojson?limit=%d&%s", max(limit, 1), tc.query), c.admin, nil, &l)
+				if l.Total != len(got) || l.Truncated == nil || *l.Truncated != (limit < len(got)) {
+					t.Errorf("%s: the layer of %d says total %d, truncated %v; the list has %d", tc.query, limit, l.Total, l.Truncated, len(got))
+				}
+			}
 			body := maps.Clone(tc.body)
 			body["limit"] = 1000
 			var page readPage

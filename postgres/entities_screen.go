@@ -261,41 +261,46 @@ func (db *DB) EntityPoints(ctx context.Context, f supervision.EntityFilter, limi
 	if err != nil {
 		return out, err
 	}
-	// The count reads every row the filter selects, in any order (from an
-	// index alone when it can: a count of those with a location would read
-	// every row); the points stop at the limit of the USCC order. One round
-	// trip.
+	// The points stop at the limit of the USCC order; one more than the
+	// limit says whether it cut the layer short.
+	wp, err := entityConds(f, plan)
+	if err != nil {
+		return out, err
+	}
+	rows, err := db.pool.Query(ctx, pointsQuery(wp, limit+1), wp.args...)
+	if err != nil {
+		return out, translate(err, "map entities")
+	}
+	var p supervision.EntityPoint
+	var uscc, kind, status string
+	_, err = pgx.ForEachRow(rows, []any{&uscc, &p.Name, &kind, &status, &p.Industry, &p.TownCode,
+		&p.Location.Lon, &p.Location.Lat, &p.OpenFlags}, func() error {
+		p.USCC, p.Kind, p.Status = supervision.USCC(uscc), supervision.Kind(kind), supervision.Status(status)
+		out.Points = append(out.Points, p)
+		return nil
+	})
+	if err != nil {
+		return out, translate(err, "map entities")
+	}
+	if len(out.Points) > limit {
+		out.Points, out.Truncated = out.Points[:limit], true
+	}
+	// A box, a polygon or a buffer selects located entities only: when the
+	// layer holds them all, it is the count. Otherwise the count reads
+	// every row the filter selects, in any order (from an index alone when
+	// it can).
+	if !out.Truncated && (f.BBox != nil || f.Within != nil || f.Near != nil) {
+		out.Total = len(out.Points)
+		return out, nil
+	}
 	counted := plan
 	counted.dense = nil
 	wc, err := entityConds(f, counted)
 	if err != nil {
 		return out, err
 	}
-	wp, err := entityConds(f, plan)
-	if err != nil {
-		return out, err
-	}
-	b := &pgx.Batch{}
-	b.Queue(countQuery(wc), wc.args...).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&out.Total)
-	})
-	// One more than the limit says whether the limit cut the layer short.
-	b.Queue(pointsQuery(wp, limit+1), wp.args...).Query(func(rows pgx.Rows) error {
-		var p supervision.EntityPoint
-		var uscc, kind, status string
-		_, err := pgx.ForEachRow(rows, []any{&uscc, &p.Name, &kind, &status, &p.Industry, &p.TownCode,
-			&p.Location.Lon, &p.Location.Lat, &p.OpenFlags}, func() error {
-			p.USCC, p.Kind, p.Status = supervision.USCC(uscc), supervision.Kind(kind), supervision.Status(status)
-			out.Points = append(out.Points, p)
-			return nil
-		})
-		return err
-	})
-	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
-		return supervision.EntityMap{}, translate(err, "map entities")
-	}
-	if len(out.Points) > limit {
-		out.Points, out.Truncated = out.Points[:limit], true
+	if err := db.pool.QueryRow(ctx, countQuery(wc), wc.args...).Scan(&out.Total); err != nil {
+		return out, translate(err, "count entities")
 	}
 	return out, nil
 }
