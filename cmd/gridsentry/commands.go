@@ -161,28 +161,57 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, stdout io.Writer) error {
-	policy, err := cfg.policy()
-	if err != nil {
-		return err
-	}
-	flagCfg, err := cfg.flagConfig()
-	if err != nil {
-		return err
-	}
-	db.SetFlagConfig(flagCfg)
-	tileParts, err := newTileParts(cfg, db)
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (another gridsentry running? choose one with -addr)", cfg.Addr, err)
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	svc, err := startService(ctx, cfg, db, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() { cancel(); svc.wait() }()
+	url := "http://" + ln.Addr().String() + "/"
+	log.Info("serving", "url", url)
+	fmt.Fprintf(stdout, "gridsentry is serving at %s (Ctrl-C to stop)\n", url)
+	if cfg.devToken != "" {
+		fmt.Fprintf(stdout, "local admin token (24 h): %s\nconsole, signed in: %s#token=%s\n", cfg.devToken, url, cfg.devToken)
+	}
+	return svc.srv.Serve(ctx, ln)
+}
+
+// service is what serve runs: the API server over the database, and the
+// work it does in the background (the address index, the relinker, the
+// flag evaluator, the alerts, the tiles' coverage and cache).
+type service struct {
+	srv   *api.Server
+	index *postgres.AddressIndex
+	tiles *tileParts
+	wait  func() // waits for the background work to end, once ctx is done
+}
+
+// startService builds the server and starts its background work, which
+// runs until ctx is done. The benchmark suite (gridsentry bench) measures
+// the same service in process.
+func startService(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger) (*service, error) {
+	policy, err := cfg.policy()
+	if err != nil {
+		return nil, err
+	}
+	flagCfg, err := cfg.flagConfig()
+	if err != nil {
+		return nil, err
+	}
+	db.SetFlagConfig(flagCfg)
+	tileParts, err := newTileParts(cfg, db)
+	if err != nil {
+		return nil, err
+	}
 	// The address index loads in the background: the server answers at once
 	// and /readyz says 503 until the index is in memory.
 	index := postgres.NewAddressIndex(db, log)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -235,7 +264,6 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 		defer wg.Done()
 		_ = postgres.NewAlertListener(db, alerts, log).Run(ctx)
 	}()
-	defer wg.Wait()
 
 	opts := []api.Option{api.WithAddresses(index, db), api.WithLibraryFiles(db, db),
 		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(db), api.WithWorkflow(db), api.WithTaskPolicy(policy),
@@ -251,13 +279,7 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 		defer wg.Done()
 		tileParts.run(ctx, db, srv, cfg.TileSeedZoom, log)
 	}()
-	url := "http://" + ln.Addr().String() + "/"
-	log.Info("serving", "url", url)
-	fmt.Fprintf(stdout, "gridsentry is serving at %s (Ctrl-C to stop)\n", url)
-	if cfg.devToken != "" {
-		fmt.Fprintf(stdout, "local admin token (24 h): %s\nconsole, signed in: %s#token=%s\n", cfg.devToken, url, cfg.devToken)
-	}
-	return srv.Serve(ctx, ln)
+	return &service{srv: srv, index: index, tiles: tileParts, wait: wg.Wait}, nil
 }
 
 // The database serves the API's entity reads and its workflow, entity

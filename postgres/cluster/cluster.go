@@ -303,6 +303,20 @@ func (c *Cluster) CreateDatabase(ctx context.Context, name string, dropFirst boo
 	return nil
 }
 
+// DatabaseExists reports whether the running cluster has the database name.
+func (c *Cluster) DatabaseExists(ctx context.Context, name string) (bool, error) {
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	if err != nil {
+		return false, fmt.Errorf("cluster: look for database %q: %w", name, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return false, fmt.Errorf("cluster: look for database %q: %w", name, err)
+	}
+	return exists, nil
+}
+
 // dataVersion returns the major version recorded in the data directory, or
 // "" when there is none.
 func (c *Cluster) dataVersion() string {
