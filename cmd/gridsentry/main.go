@@ -14,6 +14,7 @@
 //	gridsentry link [-all]                             link market entities to the library
 //	gridsentry flags recompute|evaluate                evaluate the flag rules
 //	gridsentry tiles bench                             benchmark the vector tiles
+//	gridsentry bench -scale city|demo [-rebuild]       the benchmark suite: one table (make bench)
 //	gridsentry token create -role R [-town CODE] [-department D] [-ttl 720h]   issue an API token
 //	gridsentry token list|revoke ID                    list the API tokens, or revoke one
 //	gridsentry audit [-action A] [-since T] [-json] ...  print the audit log, newest first
@@ -82,6 +83,8 @@ commands:
   link      link unlinked market entities to the library (-all: re-link every one)
   flags     evaluate the flag rules: recompute (all, afresh) or evaluate (the queued changes)
   tiles     bench: time vector tiles cold and cached, their sizes, and cached throughput over HTTP
+  bench     the benchmark suite: build or reuse the city of -scale city|demo, measure the service on it,
+            print one table (make bench, make bench-quick); readme: put the newest table into the README
   token     create -role R [-town CODE] [-department D] [-ttl 720h] [-note TEXT]: issue an API token,
             printed once; list: every token and its status; revoke ID: revoke one at once
   audit     print the audit log, newest first (-token, -action, -route, -object, -since, -until,
@@ -124,6 +127,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runFlags(ctx, rest, stdout, stderr)
 	case "tiles":
 		return runTiles(ctx, rest, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, stdout, stderr)
 	case "token":
 		return runToken(ctx, rest, stdout, stderr)
 	case "audit":
