@@ -88,6 +88,7 @@ type benchOptions struct {
 	statsRepeat  int
 	tilesFor     time.Duration
 	tileClients  int
+	tileAnchors  int // 0: every town's
 }
 
 // runBench is `gridsentry bench`.
@@ -117,6 +118,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.statsRepeat, "stats-repeat", 5, "times each statistics query is asked again after the first")
 	fs.DurationVar(&o.tilesFor, "tile-throughput-duration", 5*time.Second, "how long to request cached tiles")
 	fs.IntVar(&o.tileClients, "tile-clients", 8, "concurrent clients of the cached tiles")
+	fs.IntVar(&o.tileAnchors, "tile-anchors", 0, "measure the tiles of this many towns' anchors only; 0: all (those of tiles bench)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -130,8 +132,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch {
 	case o.validateRate <= 0 || o.validateFor < 0 || o.matchFor <= 0 || o.tilesFor <= 0:
 		return &exitError{code: 2, err: errors.New("bench: the rates and durations must be positive")}
-	case o.cases < 1 || o.statsRepeat < 0 || o.tileClients < 1:
-		return &exitError{code: 2, err: errors.New("bench: -cases and -tile-clients must be at least 1, -stats-repeat at least 0")}
+	case o.cases < 1 || o.statsRepeat < 0 || o.tileClients < 1 || o.tileAnchors < 0:
+		return &exitError{code: 2, err: errors.New("bench: -cases and -tile-clients must be at least 1, -stats-repeat and -tile-anchors at least 0")}
 	case o.url != "" && (o.database != "" || o.rebuild):
 		return &exitError{code: 2, err: errors.New("bench: -database-url names the database: -db and -rebuild are for the private cluster")}
 	}
@@ -725,6 +727,9 @@ func (b *bencher) tiles(ctx context.Context, svc *service, client *soakClient) e
 	anchors, err := benchAnchors(ctx, b.db)
 	if err != nil {
 		return err
+	}
+	if b.o.tileAnchors > 0 {
+		anchors = anchors[:min(len(anchors), b.o.tileAnchors)]
 	}
 	b.step("vector tiles: %d anchors, zooms 8 to 16, cold and warm", len(anchors))
 	h := svc.srv.Handler()

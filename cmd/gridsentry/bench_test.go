@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +15,7 @@ import (
 
 	"github.com/gridsentry/gridsentry/demo"
 	"github.com/gridsentry/gridsentry/postgres"
+	"github.com/gridsentry/gridsentry/postgres/pgtest"
 )
 
 func TestPlanBench(t *testing.T) {
@@ -253,5 +259,79 @@ func TestTileRows(t *testing.T) {
 	}
 	if !strings.Contains(z14.Note, "warm p50 90 µs") || !strings.Contains(z14.Note, "3 tiles of each set") {
 		t.Errorf("z14 note %q", z14.Note)
+	}
+}
+
+// TestBenchCommand runs the suite on a copy of the demo city, loaded but
+// not linked, with short durations: the first run links the entities and
+// measures the link and the import, recording them in the database; the
+// second reuses the database and reports the recorded figures.
+func TestBenchCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the benchmark suite on the demo city twice")
+	}
+	url := pgtest.DemoURL(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	args := []string{"bench", "-scale", "demo", "-database-url", url, "-out", dir, "-validate-rate", "200", "-validate-duration", "1s",
+		"-match-duration", "100ms", "-cases", "300", "-stats-repeat", "1", "-tile-throughput-duration", "300ms",
+		"-tile-clients", "2", "-tile-anchors", "2"}
+	bench := func() string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		err := run(ctx, args, &out, &errOut)
+		// A busy machine may miss a target (exit status 4): the table
+		// says which. Anything else is a failure.
+		if err != nil && exitCode(err) != exitMissed {
+			t.Fatalf("bench: %v\n%s", err, errOut.String())
+		}
+		return out.String()
+	}
+
+	first := bench()
+	for _, want := range []string{
+		"**demo scale**", "Machine: ", "PostgreSQL 15", "| what | measured | target | met | how |",
+		"link all ", "bulk import of ", "flag recompute, the first", "flag recompute: every rule",
+		"build the address index", "validate addresses in process", "POST /v1/addresses/validate at 200/s",
+		"cached tiles over HTTP", "largest tile of the list", "export every entity", "memory of the serving process, peak",
+	} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the first run's table lacks %q:\n%s", want, first)
+		}
+	}
+	for z := 8; z <= 16; z++ {
+		if !strings.Contains(first, fmt.Sprintf("| vector tiles z%d, cold", z)) {
+			t.Errorf("no row for the tiles at z%d", z)
+		}
+	}
+	for _, s := range benchStats {
+		if !strings.Contains(first, "| GET "+strings.SplitN(s.url, "{", 2)[0]) {
+			t.Errorf("no row for %s", s.url)
+		}
+	}
+	if n := strings.Count(first, "measured by this run"); n != 3 {
+		t.Errorf("%d figures measured by the first run, want 3 (the import, the link, the first flag recompute):\n%s", n, first)
+	}
+	if !strings.Contains(first, "load the demo scale into an empty database | not recorded") {
+		t.Errorf("the first run reports a load it did not time:\n%s", first)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "demo-*.md")); len(files) != 1 {
+		t.Errorf("%d tables in -out, want 1", len(files))
+	} else if b, _ := os.ReadFile(files[0]); string(b) != first {
+		t.Error("the table in -out is not the one printed")
+	}
+
+	second := bench()
+	if !strings.Contains(second, "reused.") {
+		t.Errorf("the second run did not reuse the database:\n%s", second)
+	}
+	if n := strings.Count(second, "measured by this run"); n != 0 {
+		t.Errorf("the second run measured %d build figures again, want them recorded:\n%s", n, second)
+	}
+	if n := strings.Count(second, "when the database was built"); n != 3 {
+		t.Errorf("%d recorded figures in the second run, want 3:\n%s", n, second)
+	}
+	if !strings.Contains(second, "flag recompute, the first") {
+		t.Error("the second run dropped the recorded first flag recompute")
 	}
 }
