@@ -63,13 +63,15 @@ commit they were measured (an import or link never recorded is measured).
 'bench readme' puts the newest table of -out for the scale into the README,
 between its <!-- bench:<scale>:begin --> and <!-- bench:<scale>:end --> lines.
 
-Exit status: 0 every target met; 4 some target missed (the table says
-which); 1 the run failed.
+The "met" column judges each figure against the target the README states.
+Exit status: 0 the table was printed; 1 the run failed; with -strict, 4
+when a target was missed.
 
 flags:
 `
 
-// exitMissed is the exit status of a bench run that missed a target.
+// exitMissed is the exit status of a bench -strict run that missed a
+// target.
 const exitMissed = 4
 
 // benchOptions are the flags of gridsentry bench.
@@ -89,6 +91,7 @@ type benchOptions struct {
 	tilesFor     time.Duration
 	tileClients  int
 	tileAnchors  int // 0: every town's
+	strict       bool
 }
 
 // runBench is `gridsentry bench`.
@@ -118,6 +121,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.statsRepeat, "stats-repeat", 5, "times each statistics query is asked again after the first")
 	fs.DurationVar(&o.tilesFor, "tile-throughput-duration", 5*time.Second, "how long to request cached tiles")
 	fs.IntVar(&o.tileClients, "tile-clients", 8, "concurrent clients of the cached tiles")
+	fs.BoolVar(&o.strict, "strict", false, "exit with status 4 when a target is missed")
 	fs.IntVar(&o.tileAnchors, "tile-anchors", 0, "measure the tiles of this many towns' anchors only; 0: all (those of tiles bench)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -182,7 +186,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "bench: the table is in %s\n", o.readme)
 	}
 	if missed := r.missed(); len(missed) > 0 {
-		return &exitError{code: exitMissed, err: fmt.Errorf("bench: %d rows missed their target", len(missed))}
+		err := fmt.Errorf("bench: %d rows missed their target", len(missed))
+		if o.strict {
+			return &exitError{code: exitMissed, err: err}
+		}
+		fmt.Fprintln(stderr, err)
 	}
 	return nil
 }

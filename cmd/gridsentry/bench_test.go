@@ -279,10 +279,9 @@ func TestBenchCommand(t *testing.T) {
 	bench := func() string {
 		t.Helper()
 		var out, errOut bytes.Buffer
-		err := run(ctx, args, &out, &errOut)
-		// A busy machine may miss a target (exit status 4): the table
-		// says which. Anything else is a failure.
-		if err != nil && exitCode(err) != exitMissed {
+		// A busy machine may miss a target: the table says which, and
+		// without -strict the run succeeds.
+		if err := run(ctx, args, &out, &errOut); err != nil {
 			t.Fatalf("bench: %v\n%s", err, errOut.String())
 		}
 		return out.String()
