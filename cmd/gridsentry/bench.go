@@ -654,12 +654,12 @@ func (b *bencher) serving(ctx context.Context) error {
 	if err := b.stats(ctx, client); err != nil {
 		return err
 	}
-	exportPeak, err := b.export(ctx, client, &rss)
+	peakBefore, err := b.export(ctx, client, &rss)
 	if err != nil {
 		return err
 	}
 	peakHeap := heap.stop()
-	peak := max(rss.read(), exportPeak)
+	peak := max(peakBefore, rss.read())
 	b.add(benchRow{What: "memory of the serving process after start (address index and coverage loaded)",
 		Value: fmt.Sprintf("RSS %s, heap in use %s", fmtBytes(after.rss), fmtBytes(after.heapInuse)), Target: "RSS ≤ 1.5 GB",
 		Checks: []benchCheck{{Name: "RSS", Got: float64(after.rss) / 1e9, Limit: 1.5, Unit: " GB"}},
@@ -708,7 +708,8 @@ func (b *bencher) validation(ctx context.Context, ix *addressbook.Index, cases [
 	for i, c := range cases {
 		bodies[i], _ = json.Marshal(map[string]string{"address": c.Text})
 	}
-	loop := newOpenLoop(b.o.validateRate, b.o.validateFor, min(2*time.Second, b.o.validateFor/3), 256)
+	ramp := min(2*time.Second, b.o.validateFor/3)
+	loop := newOpenLoop(b.o.validateRate, b.o.validateFor, ramp, 256)
 	stats := newSoakStats()
 	reqCtx := context.WithoutCancel(ctx)
 	loop.run(ctx, time.Now(), func(i int64, due time.Time) {
@@ -725,8 +726,8 @@ func (b *bencher) validation(ctx context.Context, ix *addressbook.Index, cases [
 	b.add(benchRow{What: fmt.Sprintf("POST /v1/addresses/validate at %.0f/s for %s: p50 / p95 / p99", b.o.validateRate, b.o.validateFor),
 		Value: fmt.Sprintf("%.1f / %.1f / %.1f ms", r.P50ms, r.P95ms, r.P99ms), Target: "p99 ≤ 10 ms",
 		Checks: []benchCheck{{Name: "p99", Got: r.P99ms, Limit: 10, Unit: " ms"}, {Name: "failed or dropped", Got: float64(r.Failed + loop.dropped.Load()), Limit: 0}},
-		Note: fmt.Sprintf("%s answered, %s failed, %s dropped; max %.1f ms; over the loopback from this process, a 2 s ramp",
-			fmtCount(r.Answered), fmtCount(r.Failed), fmtCount(loop.dropped.Load()), r.MaxMs)})
+		Note: fmt.Sprintf("%s answered, %s failed, %s dropped; max %.1f ms; from this process over the loopback, open loop (latency from when each was due), reaching the rate over %s",
+			fmtCount(r.Answered), fmtCount(r.Failed), fmtCount(loop.dropped.Load()), r.MaxMs, fmtDuration(ramp))})
 }
 
 // tiles measures the fixed list of tiles of tiles bench cold and warm, by
