@@ -167,6 +167,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	r := b.report
 	r.Took = time.Since(r.Started).Round(time.Second)
+	r.Machine.LoadEnd = loadAverage()
 	table := r.markdown()
 	fmt.Fprint(stdout, table)
 	if o.out != "" {

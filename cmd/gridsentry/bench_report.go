@@ -187,6 +187,7 @@ type machineInfo struct {
 	RAM      uint64 // bytes
 	OS       string
 	Load     float64 // one-minute load average at the start
+	LoadEnd  float64 // and at the end
 	Postgres string
 	PostGIS  string
 }
@@ -195,6 +196,9 @@ func (m machineInfo) String() string {
 	s := fmt.Sprintf("%s, %d cores, %s RAM, %s", m.CPU, m.Cores, fmtBytes(m.RAM), m.OS)
 	if m.Load > 0 {
 		s += fmt.Sprintf(", load average %.1f at the start", m.Load)
+		if m.LoadEnd > 0 {
+			s += fmt.Sprintf(", %.1f at the end", m.LoadEnd)
+		}
 	}
 	if m.Postgres != "" {
 		s += fmt.Sprintf("; PostgreSQL %s, PostGIS %s", m.Postgres, m.PostGIS)
@@ -202,19 +206,29 @@ func (m machineInfo) String() string {
 	return s
 }
 
+// loadAverage returns the one-minute load average, 0 when unknown.
+func loadAverage() float64 {
+	fs, err := procfs.NewDefaultFS()
+	if err != nil {
+		return 0
+	}
+	la, err := fs.LoadAvg()
+	if err != nil {
+		return 0
+	}
+	return la.Load1
+}
+
 // readMachine describes this machine from /proc and /etc/os-release; what
 // cannot be read is left blank or "unknown".
 func readMachine() machineInfo {
-	m := machineInfo{CPU: "unknown CPU", Cores: runtime.NumCPU(), OS: runtime.GOOS}
+	m := machineInfo{CPU: "unknown CPU", Cores: runtime.NumCPU(), OS: runtime.GOOS, Load: loadAverage()}
 	if fs, err := procfs.NewDefaultFS(); err == nil {
 		if cpus, err := fs.CPUInfo(); err == nil && len(cpus) > 0 && cpus[0].ModelName != "" {
 			m.CPU = cpus[0].ModelName
 		}
 		if mi, err := fs.Meminfo(); err == nil && mi.MemTotalBytes != nil {
 			m.RAM = *mi.MemTotalBytes
-		}
-		if la, err := fs.LoadAvg(); err == nil {
-			m.Load = la.Load1
 		}
 	}
 	if f, err := os.Open("/etc/os-release"); err == nil {

@@ -104,7 +104,7 @@ func TestBenchMarkdown(t *testing.T) {
 		Started: time.Date(2026, 11, 28, 9, 5, 0, 0, time.FixedZone("CST", 8*3600)),
 		Took:    83 * time.Second,
 		Commit:  "a9b821f",
-		Machine: machineInfo{CPU: "AMD EPYC", Cores: 2, RAM: 24 << 30, OS: "Debian GNU/Linux 12 (bookworm)", Load: 1.55,
+		Machine: machineInfo{CPU: "AMD EPYC", Cores: 2, RAM: 24 << 30, OS: "Debian GNU/Linux 12 (bookworm)", Load: 1.55, LoadEnd: 2,
 			Postgres: "15.18", PostGIS: "3.3.2"},
 		Database: "`gridsentry_bench_demo`; reused.",
 		Rows: []benchRow{
@@ -117,7 +117,7 @@ func TestBenchMarkdown(t *testing.T) {
 		Notes: []string{"the machine was busy"},
 	}
 	want := "**demo scale**, 2026-11-28 01:05 UTC, commit a9b821f; the run took 1 min 23 s.\n\n" +
-		"Machine: AMD EPYC, 2 cores, 24.00 GiB RAM, Debian GNU/Linux 12 (bookworm), load average 1.6 at the start; PostgreSQL 15.18, PostGIS 3.3.2.\n\n" +
+		"Machine: AMD EPYC, 2 cores, 24.00 GiB RAM, Debian GNU/Linux 12 (bookworm), load average 1.6 at the start, 2.0 at the end; PostgreSQL 15.18, PostGIS 3.3.2.\n\n" +
 		"Database: `gridsentry_bench_demo`; reused.\n\n" +
 		"| what | measured | target | met | how |\n" +
 		"|---|---|---|---|---|\n" +
