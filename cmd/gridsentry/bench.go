@@ -831,10 +831,10 @@ func tileRows(list []tileZoom, anchors int) []benchRow {
 	return rows
 }
 
-// benchStats are the statistics queries measured: the route as the
+// statsQueries are the statistics queries gridsentry bench measures: the route as the
 // OpenAPI document names it, and the URL asked, {town} and {village}
 // standing for a town's and a village's code.
-var benchStats = []struct{ what, route, url string }{
+var statsQueries = []struct{ what, route, url string }{
 	{"towns", "/v1/stats/towns", "/v1/stats/towns"},
 	{"towns as CSV", "/v1/stats/towns", "/v1/stats/towns?format=csv"},
 	{"a town's villages", "/v1/stats/towns/{code}/villages", "/v1/stats/towns/{town}/villages"},
@@ -868,7 +868,7 @@ func (b *bencher) stats(ctx context.Context, client *soakClient) error {
 		return cmp.Or(err, fmt.Errorf("bench: town %s has no villages", town))
 	}
 	village = villages[0].Code
-	for _, s := range benchStats {
+	for _, s := range statsQueries {
 		path := strings.NewReplacer("{town}", town, "{village}", village).Replace(s.url)
 		row := benchRow{What: "GET " + path, Target: "≤ 1 s"}
 		if _, ok := doc.Paths[s.route]; !ok {

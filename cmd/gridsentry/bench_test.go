@@ -303,7 +303,7 @@ func TestBenchCommand(t *testing.T) {
 			t.Errorf("no row for the tiles at z%d", z)
 		}
 	}
-	for _, s := range benchStats {
+	for _, s := range statsQueries {
 		if !strings.Contains(first, "| GET "+strings.SplitN(s.url, "{", 2)[0]) {
 			t.Errorf("no row for %s", s.url)
 		}
