@@ -628,11 +628,11 @@ func (b *bencher) serving(ctx context.Context) error {
 		svc.wait()
 	}()
 	heap := watchMemory(100 * time.Millisecond)
-	indexTook, err := waitFor(ctx, start, func() bool { return svc.index.Index() != nil })
+	indexTook, err := waitFor(ctx, start, "address index", func() bool { return svc.index.Index() != nil })
 	if err != nil {
 		return err
 	}
-	coverageTook, err := waitFor(ctx, start, func() bool { return svc.tiles.coverage.Ready(ctx) == nil })
+	coverageTook, err := waitFor(ctx, start, "tile coverage", func() bool { return svc.tiles.coverage.Ready(ctx) == nil })
 	if err != nil {
 		return err
 	}
@@ -676,12 +676,18 @@ func (b *bencher) serving(ctx context.Context) error {
 	return nil
 }
 
+// readyWithin is how long the service may take to load its indexes.
+const readyWithin = 20 * time.Minute
+
 // waitFor polls ready every 50 ms and returns how long after start it
-// became true.
-func waitFor(ctx context.Context, start time.Time, ready func() bool) (time.Duration, error) {
+// became true, or an error once readyWithin has passed.
+func waitFor(ctx context.Context, start time.Time, what string, ready func() bool) (time.Duration, error) {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
 	for !ready() {
+		if time.Since(start) > readyWithin {
+			return 0, fmt.Errorf("bench: the service did not load its %s within %s (its warnings are above)", what, readyWithin)
+		}
 		select {
 		case <-ctx.Done():
 			return 0, ctx.Err()
