@@ -71,7 +71,8 @@ soak: deps build
 # link times, the address index, validation in process and over HTTP, tiles
 # cold and warm by zoom, the flag recompute, the statistics queries, an
 # export of every entity, memory) with the machine and the commit, and
-# writes it to var/bench/city-<time>.md. A reuse takes about 10 minutes.
+# writes it to var/bench/city-<time>.md. A reuse takes 7 to 15 minutes,
+# by how busy the cores are.
 # BENCH_FLAGS passes flags: -rebuild measures the build again, -strict
 # fails on a missed target. bench-quick is the same at demo scale (a few
 # minutes); bench-readme puts the newest tables of both into the README.

@@ -283,7 +283,7 @@ func (b *bencher) prepare(ctx context.Context) error {
 		migrate, err = schemaCheck(name, current, target)
 	}
 	if err == nil && migrate {
-		fmt.Fprintf(b.w, "applying migrations %d to %d\n", current+1, target)
+		fmt.Fprintf(b.w, "applying the migrations after %d, to %d\n", current, target)
 		err = m.Up(ctx, b.log)
 	}
 	m.Close()
@@ -957,10 +957,10 @@ func (b *bencher) export(ctx context.Context, client *soakClient, rss *peakRSS) 
 	b.add(benchRow{What: fmt.Sprintf("export every entity: GET /v1/entities/export?format=ndjson, %s rows", fmtCount(all.rows)),
 		Value:  fmt.Sprintf("%s (%s rows/s, %s)", fmtDuration(all.took), fmtCount(float64(all.rows)/all.took.Seconds()), fmtBytes(all.bytes)),
 		Target: "constant memory",
-		Note: fmt.Sprintf("streamed over the loopback; while it ran the live heap rose %+d MiB from %s and the RSS peaked %+d MiB above its start; "+
-			"for the %s rows of town %s: %+d MiB and %+d MiB",
-			mibDelta(all.maxLive, all.start.liveHeap), fmtBytes(all.start.liveHeap), mibDelta(all.peakRSS, all.start.rss),
-			fmtCount(one.rows), town, mibDelta(one.maxLive, one.start.liveHeap), mibDelta(one.peakRSS, one.start.rss))})
+		Note: fmt.Sprintf("streamed over the loopback; while it ran the RSS peaked %+d MiB above its start and the live heap rose %+d MiB from %s "+
+			"(a collection counts live what is allocated while it marks, more the larger the heap); for the %s rows of town %s: %+d MiB and %+d MiB",
+			mibDelta(all.peakRSS, all.start.rss), mibDelta(all.maxLive, all.start.liveHeap), fmtBytes(all.start.liveHeap),
+			fmtCount(one.rows), town, mibDelta(one.peakRSS, one.start.rss), mibDelta(one.maxLive, one.start.liveHeap))})
 	return before, nil
 }
 
