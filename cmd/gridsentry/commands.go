@@ -83,6 +83,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.registerDatabase(fs)
+	cfg.registerReads(fs)
 	cfg.registerHTTP(fs)
 	cfg.registerPolicy(fs)
 	cfg.registerFlagRules(fs)
@@ -129,6 +130,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.registerDatabase(fs)
+	cfg.registerReads(fs)
 	cfg.registerHTTP(fs)
 	cfg.registerPolicy(fs)
 	cfg.registerFlagRules(fs)
@@ -170,7 +172,13 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 		return err
 	}
 	db.SetFlagConfig(flagCfg)
-	tileParts, err := newTileParts(cfg, db)
+	reads, err := openReads(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer reads.close()
+	reads.db.SetFlagConfig(flagCfg)
+	tileParts, err := newTileParts(cfg, reads.feed(db), reads.db)
 	if err != nil {
 		return err
 	}
@@ -235,15 +243,26 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 		defer wg.Done()
 		_ = postgres.NewAlertListener(db, alerts, log).Run(ctx)
 	}()
+	// The read replica is checked until the end; reads go to the primary
+	// until it is found usable (reads.go says which reads go to it).
+	if reads.replica != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = reads.replica.Run(ctx)
+		}()
+	}
 	defer wg.Wait()
 
-	opts := []api.Option{api.WithAddresses(index, db), api.WithLibraryFiles(db, db),
-		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(db), api.WithWorkflow(db), api.WithTaskPolicy(policy),
-		api.WithFlags(db, flagCfg), api.WithAlerts(alerts), api.WithPlans(db), api.WithConsole(web.Files()),
+	opts := []api.Option{api.WithAddresses(index, db), api.WithLibraryFiles(db, reads.db),
+		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(entityReads{db, reads.db}),
+		api.WithWorkflow(workflowReads{db, reads.db}), api.WithTaskPolicy(policy),
+		api.WithFlags(flagReads{db, reads.db}, flagCfg), api.WithAlerts(alerts), api.WithPlans(db), api.WithConsole(web.Files()),
 		api.WithAuthenticator(db), api.WithAudit(db), api.WithTokens(db)}
 	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBatchBytes: cfg.MaxBatchBytes, ShutdownTimeout: cfg.ShutdownTimeout,
 		CORSOrigins: cfg.corsOrigins(), PublicTiles: cfg.PublicTiles, RateLimit: float64(cfg.RateLimit), RateBurst: cfg.RateBurst, MaxExports: cfg.MaxExports},
-		db, readiness{db, index}, log, append(opts, tileParts.options()...)...)
+		db, readiness{db, index, reads}, log, append(opts, tileParts.options()...)...)
+	reads.registerMetrics(srv.Registry())
 	// The coverage loads in the background, the tile cache is seeded, and
 	// both follow the change feed.
 	wg.Add(1)
@@ -273,6 +292,17 @@ var (
 // The database streams the API's entity exports.
 var _ api.EntityExporter = (*postgres.DB)(nil)
 
+// The stores that route reads between the primary and the read pool serve
+// the same interfaces.
+var (
+	_ api.EntityReader   = entityReads{}
+	_ api.EntityExporter = entityReads{}
+	_ api.WorkflowStore  = workflowReads{}
+	_ api.EntityHistory  = workflowReads{}
+	_ api.FlagStore      = flagReads{}
+	_ api.ReadyReporter  = readiness{}
+)
+
 // The API's alert hub follows the database's alert listener.
 var _ postgres.AlertSink = (*api.AlertHub)(nil)
 
@@ -283,10 +313,17 @@ var _ postgres.AlertSink = (*api.AlertHub)(nil)
 const defaultMemoryLimit = 1700 << 20
 
 // readiness is ready when the database is and the address index is loaded.
+// The read replica does not decide it: reads fail over to the primary
+// while the replica is unusable, so a node without it still answers. It
+// reports the replica's state beside (ReadyDetails).
 type readiness struct {
 	db    *postgres.DB
 	index *postgres.AddressIndex
+	reads readPool
 }
+
+// ReadyDetails reports the read replica in /readyz.
+func (r readiness) ReadyDetails(context.Context) map[string]any { return r.reads.details() }
 
 func (r readiness) Ready(ctx context.Context) error {
 	if err := r.db.Ready(ctx); err != nil {
