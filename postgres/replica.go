@@ -40,7 +40,8 @@ type Replica struct {
 	every   time.Duration
 	log     *slog.Logger
 
-	usable atomic.Bool // reads go to the replica
+	usable atomic.Bool   // reads go to the replica
+	epoch  atomic.Uint64 // counts the changes of usable; a connection remembers the epoch it was made in
 
 	mu       sync.Mutex
 	status   ReplicaStatus
@@ -79,9 +80,12 @@ type ReplicaStatus struct {
 	CheckedAt  time.Time
 }
 
-// serverKey marks, in a connection's custom data, whether the connection
-// is to a standby.
-const serverKey = "gridsentry_standby"
+// Keys of a connection's custom data: whether it is to a standby, and the
+// epoch it was made in.
+const (
+	serverKey = "gridsentry_standby"
+	epochKey  = "gridsentry_epoch"
+)
 
 // errNotUsable rejects a connection made to the replica while it is not
 // usable; the connection goes on to the primary.
@@ -159,6 +163,7 @@ func (r *Replica) validateConnect(ctx context.Context, pc *pgconn.PgConn) error 
 		return err
 	}
 	pc.CustomData()[serverKey] = standby
+	pc.CustomData()[epochKey] = r.epoch.Load()
 	if standby && !r.usable.Load() {
 		return errNotUsable
 	}
@@ -190,12 +195,18 @@ func onStandby(c *pgx.Conn) bool {
 	return standby
 }
 
-// prepareConn counts each read by the server that serves it, and closes an
-// idle connection to a replica no longer usable: the pool then takes or
-// makes another, which goes to the primary.
+// prepareConn counts each read by the server that serves it. It closes a
+// connection to a replica no longer usable, and one to the primary made
+// while the replica was not usable once it is again: the pool then takes
+// or makes another, which goes where reads go now. A connection to the
+// primary made while the replica is usable (it failed to connect) serves
+// its read, and is closed on release.
 func (r *Replica) prepareConn(_ context.Context, c *pgx.Conn) (bool, error) {
-	standby := onStandby(c)
-	if standby && !r.usable.Load() {
+	standby, usable := onStandby(c), r.usable.Load()
+	if standby && !usable {
+		return false, nil
+	}
+	if epoch, _ := c.PgConn().CustomData()[epochKey].(uint64); !standby && usable && epoch != r.epoch.Load() {
 		return false, nil
 	}
 	if standby {
@@ -284,6 +295,7 @@ func (r *Replica) check(ctx context.Context, full bool) {
 
 	r.mu.Lock()
 	st := r.status
+	prevState := st.State
 	st.CheckedAt = now
 	usable, was := false, r.usable.Load()
 	switch {
@@ -315,7 +327,10 @@ func (r *Replica) check(ctx context.Context, full bool) {
 		}
 	}
 	r.status = st
-	r.usable.Store(usable)
+	if was != usable {
+		r.usable.Store(usable)
+		r.epoch.Add(1)
+	}
 	close(r.observed)
 	r.observed = make(chan struct{})
 	r.mu.Unlock()
@@ -326,6 +341,8 @@ func (r *Replica) check(ctx context.Context, full bool) {
 		r.log.Warn("read replica: not usable; reads go to the primary", "state", st.State, "reason", st.Error)
 	case !was && usable:
 		r.log.Info("read replica: usable; reads go to it", "lag", st.Lag.String(), "replayed", formatLSN(st.Replayed))
+	case !usable && st.State != prevState:
+		r.log.Warn("read replica: still not usable; reads go to the primary", "state", st.State, "reason", st.Error)
 	}
 }
 
@@ -393,6 +410,7 @@ func (r *Replica) takeOut(reason string) {
 	r.mu.Lock()
 	was := r.usable.Swap(false)
 	if was {
+		r.epoch.Add(1)
 		r.status.State, r.status.Error = "lagging", reason
 	}
 	r.mu.Unlock()
