@@ -35,7 +35,7 @@ import (
 // return to it. It never touches the shared cluster of the other tests.
 func TestReadReplica(t *testing.T) {
 	pg := clustertest.New(t) // skips without PostgreSQL unless GRIDSENTRY_REQUIRE_DB=1
-	dir := pg.Dir // the replica goes beside it, in pg-replica
+	dir := pg.Dir            // the replica goes beside it, in pg-replica
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	gs := func(args ...string) string {
