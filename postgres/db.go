@@ -28,6 +28,9 @@ type Options struct {
 	MaxConns         int32         // default: pgx's (max(4, NumCPU))
 	ConnectTimeout   time.Duration // default 3s: a stopped database must fail fast
 	StatementTimeout time.Duration // default 30s, 0 keeps the default; negative disables
+	// Tracer, when set, sees every query of the pool (a pgx.BatchTracer
+	// too sees the queries of batches): tests record the SQL of a path.
+	Tracer pgx.QueryTracer
 }
 
 // Open connects to the database at url. It does not fail when the database
@@ -65,6 +68,7 @@ func poolConfig(url string, opt Options) (*pgxpool.Config, error) {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(opt.StatementTimeout.Milliseconds())
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "gridsentry"
+	cfg.ConnConfig.Tracer = opt.Tracer
 	cfg.AfterConnect = registerGeometry
 	return cfg, nil
 }
