@@ -154,7 +154,7 @@ func TestReadReplica(t *testing.T) {
 			t.Fatalf("read pool connections on the replica: %d, %v", onReplica, err)
 		}
 
-		execSQL(ctx, t, replica, "SELECT pg_wal_replay_pause()")
+		pauseReplay(ctx, t, replica)
 		renamed := name + "（复核）"
 		execSQL(ctx, t, primary, "UPDATE entities SET name = $1 WHERE uscc = $2", renamed, uscc)
 		complaint := fmt.Sprintf(`{"source":"12345","external_id":"RR-%d","at":"2026-05-01T09:00:00+08:00","category":"complaint","uscc":%q,"summary":"replica test"}`,
@@ -191,7 +191,7 @@ func TestReadReplica(t *testing.T) {
 		if _, cache := c.tileIndustry(path, uscc); cache != "hit" {
 			t.Fatalf("second fetch of %s: X-Cache %q, want hit", path, cache)
 		}
-		execSQL(ctx, t, replica, "SELECT pg_wal_replay_pause()")
+		pauseReplay(ctx, t, replica)
 		execSQL(ctx, t, primary, "UPDATE entities SET industry = 'T' WHERE uscc = $1", uscc)
 		// The follower hears of the change and waits for the replica
 		// instead of dropping the tile, which would be rebuilt at once
@@ -395,4 +395,15 @@ func waitUntil(ctx context.Context, t *testing.T, what string, cond func() bool)
 		case <-time.After(25 * time.Millisecond):
 		}
 	}
+}
+
+// pauseReplay pauses WAL replay on the replica and waits until it is
+// paused: a pause is a request, which replay honours before its next record.
+func pauseReplay(ctx context.Context, t *testing.T, replica *pgx.Conn) {
+	t.Helper()
+	execSQL(ctx, t, replica, "SELECT pg_wal_replay_pause()")
+	waitUntil(ctx, t, "replay to pause", func() bool {
+		var state string
+		return replica.QueryRow(ctx, "SELECT pg_get_wal_replay_pause_state()").Scan(&state) == nil && state == "paused"
+	})
 }
