@@ -148,8 +148,8 @@ func (p readPool) registerMetrics(reg prometheus.Registerer) {
 }
 
 // entityReads sends the entity lists and exports to the read pool; one
-// entity, and what the screening of another branch may add, stay on the
-// primary (the embedded DB).
+// entity, and any method not routed here, stay on the primary (the
+// embedded DB).
 type entityReads struct {
 	*postgres.DB
 	reads *postgres.DB
