@@ -83,6 +83,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.registerDatabase(fs)
+	cfg.registerReads(fs)
 	cfg.registerHTTP(fs)
 	cfg.registerPolicy(fs)
 	cfg.registerFlagRules(fs)
@@ -129,6 +130,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.registerDatabase(fs)
+	cfg.registerReads(fs)
 	cfg.registerHTTP(fs)
 	cfg.registerPolicy(fs)
 	cfg.registerFlagRules(fs)
@@ -182,14 +184,15 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 	return svc.srv.Serve(ctx, ln)
 }
 
-// service is what serve runs: the API server over the database, and the
-// work it does in the background (the address index, the relinker, the
-// flag evaluator, the alerts, the tiles' coverage and cache).
+// service is what serve runs: the API server over the database (and its
+// read replica, if any), and the work it does in the background (the
+// address index, the relinker, the flag evaluator, the alerts, the
+// replica's checks, the tiles' coverage and cache).
 type service struct {
 	srv   *api.Server
 	index *postgres.AddressIndex
 	tiles *tileParts
-	wait  func() // waits for the background work to end, once ctx is done
+	wait  func() // waits for the background work to end, once ctx is done, and closes the read pool
 }
 
 // startService builds the server and starts its background work, which
@@ -205,8 +208,14 @@ func startService(ctx context.Context, cfg *config, db *postgres.DB, log *slog.L
 		return nil, err
 	}
 	db.SetFlagConfig(flagCfg)
-	tileParts, err := newTileParts(cfg, db)
+	reads, err := openReads(ctx, cfg, db, log)
 	if err != nil {
+		return nil, err
+	}
+	reads.db.SetFlagConfig(flagCfg)
+	tileParts, err := newTileParts(cfg, reads.feed(db), reads.db)
+	if err != nil {
+		reads.close()
 		return nil, err
 	}
 	// The address index loads in the background: the server answers at once
@@ -264,14 +273,25 @@ func startService(ctx context.Context, cfg *config, db *postgres.DB, log *slog.L
 		defer wg.Done()
 		_ = postgres.NewAlertListener(db, alerts, log).Run(ctx)
 	}()
+	// The read replica is checked until the end; reads go to the primary
+	// until it is found usable (reads.go says which reads go to it).
+	if reads.replica != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = reads.replica.Run(ctx)
+		}()
+	}
 
-	opts := []api.Option{api.WithAddresses(index, db), api.WithLibraryFiles(db, db),
-		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(db), api.WithWorkflow(db), api.WithTaskPolicy(policy),
-		api.WithFlags(db, flagCfg), api.WithAlerts(alerts), api.WithPlans(db), api.WithConsole(web.Files()),
+	opts := []api.Option{api.WithAddresses(index, db), api.WithLibraryFiles(db, reads.db),
+		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(entityReads{db, reads.db}),
+		api.WithWorkflow(workflowReads{db, reads.db}), api.WithTaskPolicy(policy),
+		api.WithFlags(flagReads{db, reads.db}, flagCfg), api.WithAlerts(alerts), api.WithPlans(db), api.WithConsole(web.Files()),
 		api.WithAuthenticator(db), api.WithAudit(db), api.WithTokens(db)}
 	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBatchBytes: cfg.MaxBatchBytes, ShutdownTimeout: cfg.ShutdownTimeout,
 		CORSOrigins: cfg.corsOrigins(), PublicTiles: cfg.PublicTiles, RateLimit: float64(cfg.RateLimit), RateBurst: cfg.RateBurst, MaxExports: cfg.MaxExports},
-		db, readiness{db, index}, log, append(opts, tileParts.options()...)...)
+		db, readiness{db, index, reads}, log, append(opts, tileParts.options()...)...)
+	reads.registerMetrics(srv.Registry())
 	// The coverage loads in the background, the tile cache is seeded, and
 	// both follow the change feed.
 	wg.Add(1)
@@ -279,7 +299,10 @@ func startService(ctx context.Context, cfg *config, db *postgres.DB, log *slog.L
 		defer wg.Done()
 		tileParts.run(ctx, db, srv, cfg.TileSeedZoom, log)
 	}()
-	return &service{srv: srv, index: index, tiles: tileParts, wait: wg.Wait}, nil
+	return &service{srv: srv, index: index, tiles: tileParts, wait: func() {
+		wg.Wait()
+		reads.close()
+	}}, nil
 }
 
 // The database serves the API's entity reads and its workflow, entity
@@ -295,6 +318,17 @@ var (
 // The database streams the API's entity exports.
 var _ api.EntityExporter = (*postgres.DB)(nil)
 
+// The stores that route reads between the primary and the read pool serve
+// the same interfaces.
+var (
+	_ api.EntityReader   = entityReads{}
+	_ api.EntityExporter = entityReads{}
+	_ api.WorkflowStore  = workflowReads{}
+	_ api.EntityHistory  = workflowReads{}
+	_ api.FlagStore      = flagReads{}
+	_ api.ReadyReporter  = readiness{}
+)
+
 // The API's alert hub follows the database's alert listener.
 var _ postgres.AlertSink = (*api.AlertHub)(nil)
 
@@ -305,10 +339,17 @@ var _ postgres.AlertSink = (*api.AlertHub)(nil)
 const defaultMemoryLimit = 1700 << 20
 
 // readiness is ready when the database is and the address index is loaded.
+// The read replica does not decide it: reads fail over to the primary
+// while the replica is unusable, so a node without it still answers. It
+// reports the replica's state beside (ReadyDetails).
 type readiness struct {
 	db    *postgres.DB
 	index *postgres.AddressIndex
+	reads readPool
 }
+
+// ReadyDetails reports the read replica in /readyz.
+func (r readiness) ReadyDetails(context.Context) map[string]any { return r.reads.details() }
 
 func (r readiness) Ready(ctx context.Context) error {
 	if err := r.db.Ready(ctx); err != nil {

@@ -18,6 +18,8 @@ import (
 // from the environment. It is printed at start with secrets masked.
 type config struct {
 	DatabaseURL      string        // DATABASE_URL; empty: the private cluster
+	ReadDatabaseURL  string        // GRIDSENTRY_READ_DATABASE_URL: a streaming replica for the reads that may lag; empty: none
+	ReadMaxLag       time.Duration // GRIDSENTRY_READ_MAX_LAG: further behind, reads go to the primary
 	DataDir          string        // GRIDSENTRY_DATA_DIR: the private cluster's directory
 	Database         string        // GRIDSENTRY_DATABASE: database name in the private cluster
 	Addr             string        // GRIDSENTRY_ADDR: listen address
@@ -187,6 +189,7 @@ func (c *config) logger(w io.Writer) (*slog.Logger, error) {
 func (c *config) logValues() []any {
 	return []any{
 		"database_url", maskURL(c.DatabaseURL), "data_dir", c.DataDir, "database", c.Database,
+		"read_database_url", maskURL(c.ReadDatabaseURL), "read_max_lag", c.ReadMaxLag.String(),
 		"addr", c.Addr, "log_level", c.LogLevel, "log_format", c.LogFormat,
 		"max_body_bytes", c.MaxBodyBytes, "max_batch_bytes", c.MaxBatchBytes, "statement_timeout", c.StatementTimeout.String(),
 		"shutdown_timeout", c.ShutdownTimeout.String(), "db_max_conns", c.DBMaxConns,
@@ -260,7 +263,7 @@ func checkEnv() error {
 			}
 		}
 	}
-	for _, key := range []string{"GRIDSENTRY_STATEMENT_TIMEOUT", "GRIDSENTRY_SHUTDOWN_TIMEOUT"} {
+	for _, key := range []string{"GRIDSENTRY_STATEMENT_TIMEOUT", "GRIDSENTRY_SHUTDOWN_TIMEOUT", "GRIDSENTRY_READ_MAX_LAG"} {
 		if v := env(key, ""); v != "" {
 			if _, err := time.ParseDuration(v); err != nil {
 				return fmt.Errorf("%s=%q is not a duration such as 30s", key, v)

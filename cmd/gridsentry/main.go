@@ -9,6 +9,7 @@
 //	gridsentry migrate up|down|status      apply, roll back one, or list migrations
 //	gridsentry demo --scale demo|city --seed N   load the generated demo city into an empty database
 //	gridsentry cluster start|stop|status|url|createdb   manage the private PostgreSQL cluster
+//	gridsentry cluster replica start|stop|status       a streaming replica of it, for -read-database-url
 //	gridsentry import addresses|buildings|all FILE     load a library file (docs/library-formats.md)
 //	gridsentry import entities FILE                    load market entities (NDJSON or CSV)
 //	gridsentry link [-all]                             link market entities to the library
@@ -76,7 +77,8 @@ commands:
   serve     serve the database at DATABASE_URL
   migrate   up | down | status: apply, roll back one, or list migrations
   demo      load the generated demo city (--scale demo|city --seed N) into an empty database
-  cluster   start | stop | status | url | createdb: manage the private PostgreSQL cluster
+  cluster   start | stop | status | url | createdb: manage the private PostgreSQL cluster;
+            replica start | stop | status: a streaming replica of it, for -read-database-url
   demo-cases  typed addresses of the demo city with ground truth, or as validate/vegeta requests
   import    addresses|buildings|all FILE: load a CSV or GeoJSON file into the standard address library;
             entities FILE: load market entities (NDJSON or CSV), linking and pushing them

@@ -84,7 +84,7 @@ var benchLayerSets = []struct {
 // server answers over HTTP to clients on this machine.
 func benchTiles(ctx context.Context, db *postgres.DB, log *slog.Logger, w io.Writer, sweepZoom int, d time.Duration, clients int) error {
 	cfg := &config{TileCacheMB: 1024}
-	parts, err := newTileParts(cfg, db)
+	parts, err := newTileParts(cfg, db, db)
 	if err != nil {
 		return err
 	}
