@@ -13,6 +13,7 @@
 //	gridsentry import entities FILE                    load market entities (NDJSON or CSV)
 //	gridsentry link [-all]                             link market entities to the library
 //	gridsentry flags recompute|evaluate                evaluate the flag rules
+//	gridsentry stats refresh [-full] | bench           refresh the statistics rollups, or time the statistics API
 //	gridsentry tiles bench                             benchmark the vector tiles
 //	gridsentry token create -role R [-town CODE] [-department D] [-ttl 720h]   issue an API token
 //	gridsentry token list|revoke ID                    list the API tokens, or revoke one
@@ -81,6 +82,8 @@ commands:
             entities FILE: load market entities (NDJSON or CSV), linking and pushing them
   link      link unlinked market entities to the library (-all: re-link every one)
   flags     evaluate the flag rules: recompute (all, afresh) or evaluate (the queued changes)
+  stats     refresh [-full]: bring the statistics rollups up to date (-full: every town afresh);
+            bench: time every statistics route over the API in process
   tiles     bench: time vector tiles cold and cached, their sizes, and cached throughput over HTTP
   token     create -role R [-town CODE] [-department D] [-ttl 720h] [-note TEXT]: issue an API token,
             printed once; list: every token and its status; revoke ID: revoke one at once
@@ -122,6 +125,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runLink(ctx, rest, stdout, stderr)
 	case "flags":
 		return runFlags(ctx, rest, stdout, stderr)
+	case "stats":
+		return runStats(ctx, rest, stdout, stderr)
 	case "tiles":
 		return runTiles(ctx, rest, stdout, stderr)
 	case "token":

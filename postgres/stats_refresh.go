@@ -1,0 +1,362 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Refreshing the statistics rollups of migration 00014. The triggers mark
+// the towns and grids that writes touch (stats_dirty); a refresh claims a
+// dirty town, takes its marks and recomputes, from the base tables, the
+// rollup rows of the marked grids, or of the whole town when most of it is
+// marked, then the town's stats_town_ rows from its grid rows and its
+// leads, all in one transaction.
+
+// A rollup is one of the rollups: its grid-level table stats_<name>, its
+// town-level table stats_town_<name> (none for leads), its key and count
+// columns, and the query of its grid-level rows (town, village and grid
+// codes, keys, counts) from the base tables, for the rows /*COND*/ selects.
+// Every base table the query reads has town_code and grid_code, which the
+// condition names.
+type rollup struct {
+	name   string
+	keys   []string
+	counts []string
+	query  string
+}
+
+// month is the Beijing month of a timestamptz column as a date.
+func month(col string) string {
+	return "date_trunc('month', " + col + " AT TIME ZONE 'Asia/Shanghai')::date"
+}
+
+// area are the area columns of a base table's row: ” where it has none.
+const area = `coalesce(town_code, ''), coalesce(village_code, ''), coalesce(grid_code, '')`
+
+var rollups = []rollup{
+	{name: "entities", keys: []string{"kind", "industry", "status"}, counts: []string{"n"},
+		query: `SELECT ` + area + `, kind, industry, status, count(*)
+			FROM entities WHERE /*COND*/ GROUP BY 1, 2, 3, 4, 5, 6`},
+	{name: "coverage", keys: []string{"month"}, counts: []string{"n"},
+		query: `SELECT ` + area + `, coalesce(` + month("last_inspected_at") + `, '-infinity'), count(*)
+			FROM entities WHERE status = 'active' AND /*COND*/ GROUP BY 1, 2, 3, 4`},
+	// One pass over the entities: each counts in the month it registered,
+	// and, cancelled or revoked, in the month of its last change.
+	{name: "registrations", keys: []string{"month", "industry"}, counts: []string{"registrations", "cancellations"},
+		query: `SELECT ` + area + `, m.month, industry, count(*) FILTER (WHERE m.registered), count(*) FILTER (WHERE NOT m.registered)
+			FROM entities CROSS JOIN LATERAL (VALUES (date_trunc('month', registered_at)::date, true),
+				(CASE WHEN status <> 'active' THEN ` + month("changed_at") + ` END, false)) m (month, registered)
+			WHERE m.month IS NOT NULL AND /*COND*/ GROUP BY 1, 2, 3, 4, 5`},
+	// An inspection stores its town and grid but no village: the grid's
+	// code begins with the village's.
+	{name: "activity", keys: []string{"month"}, counts: []string{"inspections", "tasks_closed", "flags_raised"},
+		query: `SELECT t, v, g, month, sum(i), sum(c), sum(r) FROM (
+				SELECT coalesce(town_code, ''), coalesce(left(grid_code, 12), ''), coalesce(grid_code, ''), ` + month("at") + `, count(*), 0, 0
+				FROM inspections WHERE /*COND*/ GROUP BY 1, 2, 3, 4
+				UNION ALL
+				SELECT ` + area + `, ` + month("done_at") + `, 0, count(*), 0
+				FROM tasks WHERE status = 'done' AND /*COND*/ GROUP BY 1, 2, 3, 4
+				UNION ALL
+				SELECT ` + area + `, ` + month("raised_at") + `, 0, 0, count(*)
+				FROM flags WHERE /*COND*/ GROUP BY 1, 2, 3, 4
+			) x (t, v, g, month, i, c, r) GROUP BY 1, 2, 3, 4`},
+	{name: "tasks", keys: []string{"department_code", "month", "open_due"},
+		counts: []string{"n", "received", "answered", "closed", "returned", "closed_late"},
+		query: `SELECT ` + area + `, coalesce(department_code, ''), ` + month("pushed_at") + `,
+				CASE WHEN status IN ('pushed', 'received', 'feedback') THEN due_at ELSE 'infinity' END,
+				count(*),
+				count(*) FILTER (WHERE received_at IS NOT NULL OR feedback_at IS NOT NULL OR done_at IS NOT NULL),
+				count(*) FILTER (WHERE feedback_at IS NOT NULL OR done_at IS NOT NULL),
+				count(*) FILTER (WHERE status = 'done'),
+				count(*) FILTER (WHERE status = 'returned'),
+				count(*) FILTER (WHERE status = 'done' AND done_at > due_at)
+			FROM tasks WHERE /*COND*/ GROUP BY 1, 2, 3, 4, 5, 6`},
+	{name: "task_answers", keys: []string{"department_code", "month", "days"}, counts: []string{"n"},
+		query: `SELECT ` + area + `, department_code, ` + month("pushed_at") + `,
+				greatest(0, floor(extract(epoch FROM coalesce(feedback_at, done_at) - pushed_at) / 86400))::integer, count(*)
+			FROM tasks WHERE department_code IS NOT NULL AND coalesce(feedback_at, done_at) IS NOT NULL AND /*COND*/
+			GROUP BY 1, 2, 3, 4, 5, 6`},
+	{name: "flags", keys: []string{"kind", "status"}, counts: []string{"n"},
+		query: `SELECT ` + area + `, kind, status, count(*) FROM flags WHERE /*COND*/ GROUP BY 1, 2, 3, 4, 5`},
+	{name: "complaints", keys: []string{"month", "industry", "source", "category"}, counts: []string{"n"},
+		query: `SELECT ` + area + `, ` + month("at") + `, industry, source, category, count(*)
+			FROM complaints WHERE /*COND*/ GROUP BY 1, 2, 3, 4, 5, 6, 7`},
+}
+
+// leadsRollup is stats_leads: leads have no grid, so it is by town only,
+// recomputed whole with every refresh of its town.
+var leadsRollup = `INSERT INTO stats_leads (town_code, from_department, to_department, month, status, n)
+	SELECT coalesce(town_code, ''), from_department, coalesce(department_code, 'coordination'), ` + month("created_at") + `, status, count(*)
+	FROM leads WHERE /*COND*/ GROUP BY 1, 2, 3, 4, 5`
+
+func (r rollup) columns() string {
+	return "town_code, village_code, grid_code, " + strings.Join(append(slices.Clone(r.keys), r.counts...), ", ")
+}
+
+// insert returns the statement that adds the rollup's rows for cond.
+func (r rollup) insert(cond string) string {
+	return "INSERT INTO stats_" + r.name + " (" + r.columns() + ")\n" + strings.ReplaceAll(r.query, "/*COND*/", "("+cond+")")
+}
+
+// townRows returns the statements that recompute the town-level rows of a
+// town ($1) from its grid rows.
+func (r rollup) townRows() []string {
+	keys := strings.Join(r.keys, ", ")
+	sums := make([]string, len(r.counts))
+	for i, c := range r.counts {
+		sums[i] = "sum(" + c + ")"
+	}
+	return []string{
+		"DELETE FROM stats_town_" + r.name + " WHERE town_code = $1",
+		"INSERT INTO stats_town_" + r.name + " (town_code, " + keys + ", " + strings.Join(r.counts, ", ") + ")\n" +
+			"SELECT town_code, " + keys + ", " + strings.Join(sums, ", ") + " FROM stats_" + r.name +
+			" WHERE town_code = $1 GROUP BY town_code, " + keys,
+	}
+}
+
+// baseTown is the condition on a base table's town_code for town (” for
+// the rows of no town), with its argument when it takes one.
+func baseTown(town string, args []any) (string, []any) {
+	if town == "" {
+		return "town_code IS NULL", args
+	}
+	args = append(args, town)
+	return fmt.Sprintf("town_code = $%d", len(args)), args
+}
+
+// wholeTownShare is the share of a town's grids beyond which a refresh
+// recomputes the whole town rather than grid by grid: a grid costs an
+// index look-up per base table, the whole town one pass over each.
+const wholeTownShare = 0.5
+
+// A StatsRefresh reports the refresh of one town.
+type StatsRefresh struct {
+	Town  string // "" for the rows not linked to a town
+	Whole bool   // the whole town was recomputed
+	Grids int    // otherwise, the grids recomputed ("" counted: the town's rows without a grid)
+	Took  time.Duration
+}
+
+// RefreshStats brings the rollups up to date: with full, every town is
+// recomputed whole (after a bulk load with the triggers off, or to check
+// them); otherwise the dirty towns are, until none is left. Towns another
+// refresher is working on are skipped (FOR UPDATE SKIP LOCKED), so several
+// service nodes share the work; a full refresh waits for them instead.
+// progress, if not nil, is called after each town.
+func (db *DB) RefreshStats(ctx context.Context, full bool, progress func(StatsRefresh)) ([]StatsRefresh, error) {
+	// Every town a refresh may claim has its row in stats_refreshed, made
+	// here rather than in the claiming transaction, where a second
+	// refresher inserting the same town would wait for the first to end.
+	seed := `INSERT INTO stats_refreshed (town_code) SELECT DISTINCT town_code FROM stats_dirty ON CONFLICT DO NOTHING`
+	if full {
+		seed = `INSERT INTO stats_refreshed (town_code)
+			SELECT code FROM towns UNION SELECT '' UNION SELECT town_code FROM stats_dirty ON CONFLICT DO NOTHING`
+	}
+	if _, err := db.pool.Exec(ctx, seed); err != nil {
+		return nil, translate(err, "list the towns to refresh")
+	}
+	var towns []string
+	if full {
+		rows, _ := db.pool.Query(ctx, `SELECT town_code FROM stats_refreshed ORDER BY town_code`)
+		var err error
+		if towns, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return nil, translate(err, "list the towns to refresh")
+		}
+	}
+	var done []StatsRefresh
+	seen := map[string]bool{} // a pass refreshes a town once, however busy it is
+	for i := 0; !full || i < len(towns); i++ {
+		var town *string
+		if full {
+			town = &towns[i]
+		}
+		r, ok, err := db.refreshTown(ctx, town, seen)
+		if err != nil {
+			return done, err
+		}
+		if !ok {
+			break
+		}
+		seen[r.Town] = true
+		done = append(done, r)
+		if progress != nil {
+			progress(r)
+		}
+	}
+	return done, nil
+}
+
+// refreshTown refreshes one town in a transaction: town, waiting for
+// another refresher to finish with it, or else the dirty town refreshed
+// longest ago that no other refresher holds, unless it is in seen. ok is
+// false when there was none.
+func (db *DB) refreshTown(ctx context.Context, town *string, seen map[string]bool) (StatsRefresh, bool, error) {
+	start := time.Now()
+	var r StatsRefresh
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return r, false, translate(err, "begin a statistics refresh")
+	}
+	defer tx.Rollback(ctx)
+	// A whole town of the city scale reads a million inspections.
+	if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = '15min'"); err != nil {
+		return r, false, translate(err, "begin a statistics refresh")
+	}
+	var claim pgx.Row
+	if town != nil {
+		claim = tx.QueryRow(ctx, `SELECT town_code FROM stats_refreshed WHERE town_code = $1 FOR UPDATE`, *town)
+	} else {
+		claim = tx.QueryRow(ctx, `SELECT r.town_code FROM stats_refreshed r
+			WHERE EXISTS (SELECT 1 FROM stats_dirty d WHERE d.town_code = r.town_code)
+			ORDER BY r.at NULLS FIRST, r.town_code LIMIT 1 FOR UPDATE SKIP LOCKED`)
+	}
+	switch err := claim.Scan(&r.Town); {
+	case errors.Is(err, pgx.ErrNoRows):
+		return r, false, nil
+	case err != nil:
+		return r, false, translate(err, "claim a town to refresh")
+	case town == nil && seen[r.Town]:
+		return r, false, nil
+	}
+	// The marks this transaction sees are those of changes committed before
+	// it began: the recomputation below sees those changes. Marks committed
+	// later stay for the next refresh.
+	rows, _ := tx.Query(ctx, `DELETE FROM stats_dirty WHERE town_code = $1 RETURNING grid_code`, r.Town)
+	marks, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return r, false, translate(err, "take the marks of town "+r.Town)
+	}
+	slices.Sort(marks)
+	marks = slices.Compact(marks)
+	r.Whole = town != nil || slices.Contains(marks, "*")
+	if !r.Whole {
+		var grids int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM grids WHERE town_code = $1`, r.Town).Scan(&grids); err != nil {
+			return r, false, translate(err, "count the grids of town "+r.Town)
+		}
+		r.Whole = float64(len(marks)) > wholeTownShare*float64(max(grids, 1))
+	}
+	b := &pgx.Batch{}
+	if r.Whole {
+		queueWholeTown(b, r.Town)
+	} else {
+		r.Grids = len(marks)
+		queueGrids(b, r.Town, marks)
+	}
+	for _, ru := range rollups {
+		for _, sql := range ru.townRows() {
+			b.Queue(sql, r.Town)
+		}
+	}
+	b.Queue(`DELETE FROM stats_leads WHERE town_code = $1`, r.Town)
+	cond, args := baseTown(r.Town, nil)
+	b.Queue(strings.ReplaceAll(leadsRollup, "/*COND*/", cond), args...)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return r, false, translate(err, "refresh the statistics of town "+r.Town)
+	}
+	r.Took = time.Since(start)
+	grids := &r.Grids
+	if r.Whole {
+		grids = nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE stats_refreshed SET at = now(), took = $2, grids = $3 WHERE town_code = $1`,
+		r.Town, r.Took, grids); err != nil {
+		return r, false, translate(err, "record the refresh of town "+r.Town)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return r, false, translate(err, "commit the refresh of town "+r.Town)
+	}
+	r.Took = time.Since(start)
+	return r, true, nil
+}
+
+// queueWholeTown queues the statements that recompute every grid-level row
+// of town.
+func queueWholeTown(b *pgx.Batch, town string) {
+	for _, ru := range rollups {
+		b.Queue("DELETE FROM stats_"+ru.name+" WHERE town_code = $1", town)
+		cond, args := baseTown(town, nil)
+		b.Queue(ru.insert(cond), args...)
+	}
+}
+
+// queueGrids queues the statements that recompute the grid-level rows of
+// the grids of town ("" for its rows without a grid).
+func queueGrids(b *pgx.Batch, town string, grids []string) {
+	real := slices.DeleteFunc(slices.Clone(grids), func(g string) bool { return g == "" })
+	noGrid := len(real) < len(grids)
+	for _, ru := range rollups {
+		b.Queue("DELETE FROM stats_"+ru.name+" WHERE town_code = $1 AND grid_code = ANY($2)", town, grids)
+		if len(real) > 0 {
+			cond, args := baseTown(town, nil)
+			args = append(args, real)
+			b.Queue(ru.insert(fmt.Sprintf("%s AND grid_code = ANY($%d)", cond, len(args))), args...)
+		}
+		if noGrid {
+			cond, args := baseTown(town, nil)
+			b.Queue(ru.insert(cond+" AND grid_code IS NULL"), args...)
+		}
+	}
+}
+
+// A StatsRefresher keeps the rollups fresh while the service runs: it
+// refreshes the dirty towns every Every, and at once when a write is heard
+// of (LISTEN gridsentry_stats) after a quiet spell of Every or longer, so
+// a quiet database shows a change within a second and a busy one is
+// refreshed once per Every.
+type StatsRefresher struct {
+	db    *DB
+	log   *slog.Logger
+	Every time.Duration
+}
+
+// statsChannel is the channel the stats_mark_dirty trigger notifies.
+const statsChannel = "gridsentry_stats"
+
+// NewStatsRefresher returns a refresher over db; Run starts it.
+func NewStatsRefresher(db *DB, log *slog.Logger, every time.Duration) *StatsRefresher {
+	return &StatsRefresher{db: db, log: log, Every: every}
+}
+
+// Run refreshes until ctx ends. Failures are logged and retried on the
+// next tick.
+func (s *StatsRefresher) Run(ctx context.Context) error {
+	heard := make(chan struct{}, 1)
+	wake := func() {
+		select {
+		case heard <- struct{}{}:
+		default:
+		}
+	}
+	l := listener{db: s.db, name: "stats", channel: statsChannel, log: s.log, onListen: wake, onNotify: func(string) { wake() }}
+	go func() { _ = l.run(ctx) }()
+	tick := time.NewTicker(s.Every)
+	defer tick.Stop()
+	var last time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		case <-heard:
+			if time.Since(last) < s.Every {
+				continue
+			}
+		}
+		last = time.Now()
+		done, err := s.db.RefreshStats(ctx, false, nil)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("stats: refresh failed; retrying", "err", err.Error())
+		}
+		if len(done) > 0 {
+			s.log.Debug("stats: refreshed", "towns", len(done), "took", time.Since(last).Round(time.Millisecond).String())
+		}
+	}
+}
