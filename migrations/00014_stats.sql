@@ -22,9 +22,10 @@
 -- waits on no rollup row. A refresher (postgres.DB.RefreshStats, run by
 -- serve and by gridsentry stats refresh) claims a dirty town, deletes its
 -- marks and recomputes the rollups of its dirty grids, or of the whole town
--- when most of it is dirty, from the base tables, in one transaction; then
--- the town's stats_town_ rows from its grid rows. stats_refreshed keeps when
--- each town was last refreshed: an answer's as_of.
+-- when most of it is dirty, from the base tables, in one transaction; the
+-- town's stats_town_ rows change by the difference between the grid rows
+-- it replaced and those it wrote. stats_refreshed keeps when each town was
+-- last refreshed: an answer's as_of.
 --
 -- Why marks and not counters kept by the triggers: counters would make
 -- every inspection, task step and import wait on the same rollup rows as
@@ -160,18 +161,24 @@ CREATE TABLE stats_leads (
     n integer NOT NULL
 );
 
--- +goose StatementBegin
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['entities', 'coverage', 'registrations', 'activity', 'tasks', 'task_answers', 'flags', 'complaints'] LOOP
-        EXECUTE format('CREATE INDEX %I ON %I (town_code, village_code, grid_code)', 'stats_' || t || '_area_idx', 'stats_' || t);
-        EXECUTE format('CREATE INDEX %I ON %I (town_code)', 'stats_town_' || t || '_town_idx', 'stats_town_' || t);
-    END LOOP;
-END
-$$;
--- +goose StatementEnd
+-- Grid rows are read by town and village; a town's rows are found by
+-- town and key, as the refresh adds the change of its grids to them.
+CREATE INDEX stats_entities_area_idx ON stats_entities (town_code, village_code, grid_code);
+CREATE INDEX stats_coverage_area_idx ON stats_coverage (town_code, village_code, grid_code);
+CREATE INDEX stats_registrations_area_idx ON stats_registrations (town_code, village_code, grid_code);
+CREATE INDEX stats_activity_area_idx ON stats_activity (town_code, village_code, grid_code);
+CREATE INDEX stats_tasks_area_idx ON stats_tasks (town_code, village_code, grid_code);
+CREATE INDEX stats_task_answers_area_idx ON stats_task_answers (town_code, village_code, grid_code);
+CREATE INDEX stats_flags_area_idx ON stats_flags (town_code, village_code, grid_code);
+CREATE INDEX stats_complaints_area_idx ON stats_complaints (town_code, village_code, grid_code);
+CREATE UNIQUE INDEX stats_town_entities_key ON stats_town_entities (town_code, kind, industry, status);
+CREATE UNIQUE INDEX stats_town_coverage_key ON stats_town_coverage (town_code, month);
+CREATE UNIQUE INDEX stats_town_registrations_key ON stats_town_registrations (town_code, month, industry);
+CREATE UNIQUE INDEX stats_town_activity_key ON stats_town_activity (town_code, month);
+CREATE UNIQUE INDEX stats_town_tasks_key ON stats_town_tasks (town_code, department_code, month, open_due);
+CREATE UNIQUE INDEX stats_town_task_answers_key ON stats_town_task_answers (town_code, department_code, month, days);
+CREATE UNIQUE INDEX stats_town_flags_key ON stats_town_flags (town_code, kind, status);
+CREATE UNIQUE INDEX stats_town_complaints_key ON stats_town_complaints (town_code, month, industry, source, category);
 CREATE INDEX stats_leads_town_idx ON stats_leads (town_code, month);
 
 -- The towns and grids whose rollups are stale: grid_code '' stands for the

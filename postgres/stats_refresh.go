@@ -91,7 +91,7 @@ var rollups = []rollup{
 }
 
 // leadsRollup is stats_leads: leads have no grid, so it is by town only,
-// recomputed whole with every refresh of its town.
+// recomputed whole when its town's rows without a grid are.
 var leadsRollup = `INSERT INTO stats_leads (town_code, from_department, to_department, month, status, n)
 	SELECT coalesce(town_code, ''), from_department, coalesce(department_code, 'coordination'), ` + month("created_at") + `, status, count(*)
 	FROM leads WHERE /*COND*/ GROUP BY 1, 2, 3, 4, 5`
@@ -100,24 +100,66 @@ func (r rollup) columns() string {
 	return "town_code, village_code, grid_code, " + strings.Join(append(slices.Clone(r.keys), r.counts...), ", ")
 }
 
-// insert returns the statement that adds the rollup's rows for cond.
-func (r rollup) insert(cond string) string {
-	return "INSERT INTO stats_" + r.name + " (" + r.columns() + ")\n" + strings.ReplaceAll(r.query, "/*COND*/", "("+cond+")")
+// fields lists the rollup's keys and counts as a select list, each count
+// passed through count (its negation, its sum).
+func (r rollup) fields(count func(c string) string) string {
+	out := slices.Clone(r.keys)
+	for _, c := range r.counts {
+		out = append(out, count(c)+" AS "+c)
+	}
+	return strings.Join(out, ", ")
 }
 
-// townRows returns the statements that recompute the town-level rows of a
-// town ($1) from its grid rows.
-func (r rollup) townRows() []string {
+// insert returns the statement that adds the rollup's grid rows for cond,
+// returning their keys and counts.
+func (r rollup) insert(cond string) string {
+	return "INSERT INTO stats_" + r.name + " (" + r.columns() + ")\n" + strings.ReplaceAll(r.query, "/*COND*/", "("+cond+")") +
+		"\nRETURNING " + r.fields(func(c string) string { return c })
+}
+
+// wholeTown returns the statements that recompute the rollup for the whole
+// town $1 from the base rows cond selects: its grid rows, and its town
+// rows as their sums, summed as they are written rather than read again.
+func (r rollup) wholeTown(cond string) []string {
 	keys := strings.Join(r.keys, ", ")
-	sums := make([]string, len(r.counts))
-	for i, c := range r.counts {
-		sums[i] = "sum(" + c + ")"
+	return []string{
+		"DELETE FROM stats_" + r.name + " WHERE town_code = $1",
+		"DELETE FROM stats_town_" + r.name + " WHERE town_code = $1",
+		"WITH new AS (" + r.insert(cond) + ")\nINSERT INTO stats_town_" + r.name + " (town_code, " + keys + ", " +
+			strings.Join(r.counts, ", ") + ")\nSELECT $1, " + r.fields(func(c string) string { return "sum(" + c + ")" }) +
+			" FROM new GROUP BY " + keys,
+	}
+}
+
+// grids returns the statements that recompute the rollup's rows of the
+// grids $2 of town $1 from the base rows each of conds selects, and move
+// the town's rows by the difference between the grid rows replaced and
+// those written. A town row whose counts come to zero is deleted.
+func (r rollup) grids(conds []string) []string {
+	keys := strings.Join(r.keys, ", ")
+	var parts, news []string
+	parts = append(parts, "old AS (DELETE FROM stats_"+r.name+" WHERE town_code = $1 AND grid_code = ANY($2) RETURNING "+
+		r.fields(func(c string) string { return c })+")")
+	diff := []string{"SELECT " + r.fields(func(c string) string { return "-" + c }) + " FROM old"}
+	for i, cond := range conds {
+		name := fmt.Sprintf("new%d", i+1)
+		news = append(news, name)
+		parts = append(parts, name+" AS ("+r.insert(cond)+")")
+		diff = append(diff, "SELECT "+keys+", "+strings.Join(r.counts, ", ")+" FROM "+name)
+	}
+	var changed, update, zero []string
+	for _, c := range r.counts {
+		changed = append(changed, c+" <> 0")
+		update = append(update, c+" = t."+c+" + excluded."+c)
+		zero = append(zero, c+" = 0")
 	}
 	return []string{
-		"DELETE FROM stats_town_" + r.name + " WHERE town_code = $1",
-		"INSERT INTO stats_town_" + r.name + " (town_code, " + keys + ", " + strings.Join(r.counts, ", ") + ")\n" +
-			"SELECT town_code, " + keys + ", " + strings.Join(sums, ", ") + " FROM stats_" + r.name +
-			" WHERE town_code = $1 GROUP BY town_code, " + keys,
+		"WITH " + strings.Join(parts, ",\n") + ",\ndiff AS (SELECT " + r.fields(func(c string) string { return "sum(" + c + ")" }) +
+			" FROM (" + strings.Join(diff, " UNION ALL ") + ") u GROUP BY " + keys + ")\n" +
+			"INSERT INTO stats_town_" + r.name + " AS t (town_code, " + keys + ", " + strings.Join(r.counts, ", ") + ")\n" +
+			"SELECT $1, " + keys + ", " + strings.Join(r.counts, ", ") + " FROM diff WHERE " + strings.Join(changed, " OR ") + "\n" +
+			"ON CONFLICT (town_code, " + keys + ") DO UPDATE SET " + strings.Join(update, ", "),
+		"DELETE FROM stats_town_" + r.name + " WHERE town_code = $1 AND " + strings.Join(zero, " AND "),
 	}
 }
 
@@ -185,6 +227,9 @@ func (db *DB) RefreshStats(ctx context.Context, full bool, progress func(StatsRe
 			break
 		}
 		seen[r.Town] = true
+		if r.Took == 0 { // another refresher had just done it
+			continue
+		}
 		done = append(done, r)
 		if progress != nil {
 			progress(r)
@@ -235,6 +280,12 @@ func (db *DB) refreshTown(ctx context.Context, town *string, seen map[string]boo
 	}
 	slices.Sort(marks)
 	marks = slices.Compact(marks)
+	if len(marks) == 0 && town == nil {
+		// Another refresher took the marks as this one claimed the town:
+		// the claim saw them in its snapshot, then locked the row the other
+		// had just released.
+		return r, true, nil
+	}
 	r.Whole = town != nil || slices.Contains(marks, "*")
 	if !r.Whole {
 		var grids int
@@ -250,14 +301,12 @@ func (db *DB) refreshTown(ctx context.Context, town *string, seen map[string]boo
 		r.Grids = len(marks)
 		queueGrids(b, r.Town, marks)
 	}
-	for _, ru := range rollups {
-		for _, sql := range ru.townRows() {
-			b.Queue(sql, r.Town)
-		}
+	// Leads have no grid: their triggers mark the town's "".
+	if r.Whole || slices.Contains(marks, "") {
+		b.Queue(`DELETE FROM stats_leads WHERE town_code = $1`, r.Town)
+		cond, args := baseTown(r.Town, nil)
+		b.Queue(strings.ReplaceAll(leadsRollup, "/*COND*/", cond), args...)
 	}
-	b.Queue(`DELETE FROM stats_leads WHERE town_code = $1`, r.Town)
-	cond, args := baseTown(r.Town, nil)
-	b.Queue(strings.ReplaceAll(leadsRollup, "/*COND*/", cond), args...)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return r, false, translate(err, "refresh the statistics of town "+r.Town)
 	}
@@ -277,32 +326,40 @@ func (db *DB) refreshTown(ctx context.Context, town *string, seen map[string]boo
 	return r, true, nil
 }
 
-// queueWholeTown queues the statements that recompute every grid-level row
-// of town.
+// queueWholeTown queues the statements that recompute every row of town.
 func queueWholeTown(b *pgx.Batch, town string) {
+	cond := "town_code IS NULL"
+	if town != "" {
+		cond = "town_code = $1"
+	}
 	for _, ru := range rollups {
-		b.Queue("DELETE FROM stats_"+ru.name+" WHERE town_code = $1", town)
-		cond, args := baseTown(town, nil)
-		b.Queue(ru.insert(cond), args...)
+		for _, sql := range ru.wholeTown(cond) {
+			b.Queue(sql, town)
+		}
 	}
 }
 
-// queueGrids queues the statements that recompute the grid-level rows of
-// the grids of town ("" for its rows without a grid).
+// queueGrids queues the statements that recompute the rows of the grids of
+// town ("" for its rows without a grid).
 func queueGrids(b *pgx.Batch, town string, grids []string) {
 	real := slices.DeleteFunc(slices.Clone(grids), func(g string) bool { return g == "" })
-	noGrid := len(real) < len(grids)
+	inTown := "town_code IS NULL"
+	if town != "" {
+		inTown = "town_code = $1"
+	}
+	args := []any{town, grids}
+	var conds []string
+	if len(real) > 0 {
+		args = append(args, real)
+		conds = append(conds, inTown+" AND grid_code = ANY($3)")
+	}
+	if len(real) < len(grids) {
+		conds = append(conds, inTown+" AND grid_code IS NULL")
+	}
 	for _, ru := range rollups {
-		b.Queue("DELETE FROM stats_"+ru.name+" WHERE town_code = $1 AND grid_code = ANY($2)", town, grids)
-		if len(real) > 0 {
-			cond, args := baseTown(town, nil)
-			args = append(args, real)
-			b.Queue(ru.insert(fmt.Sprintf("%s AND grid_code = ANY($%d)", cond, len(args))), args...)
-		}
-		if noGrid {
-			cond, args := baseTown(town, nil)
-			b.Queue(ru.insert(cond+" AND grid_code IS NULL"), args...)
-		}
+		sqls := ru.grids(conds)
+		b.Queue(sqls[0], args...)
+		b.Queue(sqls[1], town)
 	}
 }
 
