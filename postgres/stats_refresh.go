@@ -91,9 +91,14 @@ var rollups = []rollup{
 }
 
 // leadsRollup is stats_leads: leads have no grid, so it is by town only,
-// recomputed whole when its town's rows without a grid are.
+// recomputed whole when its town's rows without a grid are. A lead made in
+// the field names the grid (or village, or town) it came from; the flows
+// between departments count such sources as one each: grid, village, town.
 var leadsRollup = `INSERT INTO stats_leads (town_code, from_department, to_department, month, status, n)
-	SELECT coalesce(town_code, ''), from_department, coalesce(department_code, 'coordination'), ` + month("created_at") + `, status, count(*)
+	SELECT coalesce(town_code, ''), CASE WHEN from_department ~ '^[0-9]{15}$' THEN 'grid'
+			WHEN from_department ~ '^[0-9]{12}$' THEN 'village' WHEN from_department ~ '^[0-9]{9}$' THEN 'town'
+			ELSE from_department END,
+		coalesce(department_code, 'coordination'), ` + month("created_at") + `, status, count(*)
 	FROM leads WHERE /*COND*/ GROUP BY 1, 2, 3, 4, 5`
 
 func (r rollup) columns() string {
