@@ -94,14 +94,14 @@ type statsBench struct {
 
 // benchStats times each statistics route as an admin sees it, over the
 // API in process (no network): the city's answers, those of the town
-// with the most entities, of its largest village, and a CSV. The first
+// with the most inspections, of its busiest village, and a CSV. The first
 // request of each is "cold" (this process has read nothing; the database
 // may have the rollups in its caches), the runs after it warm.
 func benchStats(ctx context.Context, db *postgres.DB, log *slog.Logger, w io.Writer, runs int, asJSON bool) error {
 	var town, village string
-	err := db.Pool().QueryRow(ctx, `SELECT t.town_code, (SELECT village_code FROM stats_entities e
-			WHERE e.town_code = t.town_code AND village_code <> '' GROUP BY 1 ORDER BY sum(n) DESC LIMIT 1)
-		FROM stats_town_entities t WHERE t.town_code <> '' GROUP BY 1 ORDER BY sum(n) DESC LIMIT 1`).Scan(&town, &village)
+	err := db.Pool().QueryRow(ctx, `SELECT t.town_code, (SELECT village_code FROM stats_activity a
+			WHERE a.town_code = t.town_code AND village_code <> '' GROUP BY 1 ORDER BY sum(inspections) DESC LIMIT 1)
+		FROM stats_town_activity t WHERE t.town_code <> '' GROUP BY 1 ORDER BY sum(inspections) DESC LIMIT 1`).Scan(&town, &village)
 	if err != nil {
 		return fmt.Errorf("stats bench: find the largest town (run gridsentry stats refresh first): %w", err)
 	}
