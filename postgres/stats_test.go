@@ -741,3 +741,48 @@ func (c *statsCity) checkLeads(t *testing.T, when, town string) {
 		t.Errorf("%s: no department names", when)
 	}
 }
+
+// TestStatsRefresherFollowsWrites runs serve's refresher: a write is in
+// the answers soon after it commits, without a refresh by hand.
+func TestStatsRefresherFollowsWrites(t *testing.T) {
+	db := pgtest.Demo(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = postgres.NewStatsRefresher(db, quiet, 200*time.Millisecond).Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+
+	var town string
+	var id int64
+	var pushed time.Time
+	if err := db.Pool().QueryRow(ctx, `UPDATE tasks SET status = 'done', done_at = now()
+		WHERE id = (SELECT min(id) FROM tasks WHERE status = 'pushed' AND town_code IS NOT NULL)
+		RETURNING town_code, id, pushed_at`).Scan(&town, &id, &pushed); err != nil {
+		t.Fatal(err)
+	}
+	written := time.Now()
+	m := supervision.MonthOf(pushed)
+	q := supervision.StatsQuery{Period: supervision.Period{From: m, To: m}, Level: supervision.StatsCity, TownCode: town, Now: time.Now()}
+	var want int64
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM tasks WHERE town_code = $1 AND status = 'done'
+		AND pushed_at >= $2 AND pushed_at < $3`, town, m.Date().Add(-8*time.Hour), m.Add(1).Date().Add(-8*time.Hour)).Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		rep, err := db.AreaStats(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Items) == 1 && rep.Items[0].Tasks.Closed == want && rep.AsOf != nil && rep.AsOf.After(written) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task %d of %s closed: the rollups still say %d closed in %s (want %d), as of %v",
+				id, town, rep.Items[0].Tasks.Closed, m, want, rep.AsOf)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
