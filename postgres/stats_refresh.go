@@ -401,7 +401,12 @@ func (s *StatsRefresher) Run(ctx context.Context) error {
 		}
 	}
 	l := listener{db: s.db, name: "stats", channel: statsChannel, log: s.log, onListen: wake, onNotify: func(string) { wake() }}
-	go func() { _ = l.run(ctx) }()
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		_ = l.run(ctx)
+	}()
+	defer func() { <-listening }()
 	tick := time.NewTicker(s.Every)
 	defer tick.Stop()
 	var last time.Time
