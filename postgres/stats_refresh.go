@@ -12,12 +12,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Refreshing the statistics rollups of migration 00014. The triggers mark
-// the towns and grids that writes touch (stats_dirty); a refresh claims a
-// dirty town, takes its marks and recomputes, from the base tables, the
-// rollup rows of the marked grids, or of the whole town when most of it is
-// marked, then the town's stats_town_ rows from its grid rows and its
-// leads, all in one transaction.
+// Refreshing the statistics rollups of migration 00014 (docs/stats.md).
+// The triggers mark the towns and grids that writes touch (stats_dirty); a
+// refresh claims a dirty town, takes its marks and recomputes, from the
+// base tables, the rollup rows of the marked grids, moving the town's
+// stats_town_ rows by the difference, or the whole town when almost all
+// of it is marked, and its leads, all in one transaction.
 
 // A rollup is one of the rollups: its grid-level table stats_<name>, its
 // town-level table stats_town_<name> (none for leads), its key and count
@@ -37,7 +37,7 @@ func month(col string) string {
 	return "date_trunc('month', " + col + " AT TIME ZONE 'Asia/Shanghai')::date"
 }
 
-// area are the area columns of a base table's row: ” where it has none.
+// area are the area columns of a base table's row, empty where it has none.
 const area = `coalesce(town_code, ''), coalesce(village_code, ''), coalesce(grid_code, '')`
 
 var rollups = []rollup{
@@ -168,14 +168,13 @@ func (r rollup) grids(conds []string) []string {
 	}
 }
 
-// baseTown is the condition on a base table's town_code for town (” for
-// the rows of no town), with its argument when it takes one.
-func baseTown(town string, args []any) (string, []any) {
+// baseTown is the condition on a base table's town_code for town (empty
+// for the rows of no town), with its argument when it takes one.
+func baseTown(town string) (string, []any) {
 	if town == "" {
-		return "town_code IS NULL", args
+		return "town_code IS NULL", nil
 	}
-	args = append(args, town)
-	return fmt.Sprintf("town_code = $%d", len(args)), args
+	return "town_code = $1", []any{town}
 }
 
 // wholeTownShare is the share of a town's grids beyond which a refresh
@@ -227,15 +226,15 @@ func (db *DB) RefreshStats(ctx context.Context, full bool, progress func(StatsRe
 		if full {
 			town = &towns[i]
 		}
-		r, ok, err := db.refreshTown(ctx, town, seen)
+		r, outcome, err := db.refreshTown(ctx, town, seen)
 		if err != nil {
 			return done, err
 		}
-		if !ok {
+		if outcome == noTown {
 			break
 		}
 		seen[r.Town] = true
-		if r.Took == 0 { // another refresher had just done it
+		if outcome == alreadyDone {
 			continue
 		}
 		done = append(done, r)
@@ -246,21 +245,29 @@ func (db *DB) RefreshStats(ctx context.Context, full bool, progress func(StatsRe
 	return done, nil
 }
 
+// What refreshTown did.
+type refreshOutcome int
+
+const (
+	noTown      refreshOutcome = iota // no dirty town was left to claim
+	alreadyDone                       // the town claimed had just been refreshed by another refresher
+	refreshed
+)
+
 // refreshTown refreshes one town in a transaction: town, waiting for
 // another refresher to finish with it, or else the dirty town refreshed
-// longest ago that no other refresher holds, unless it is in seen. ok is
-// false when there was none.
-func (db *DB) refreshTown(ctx context.Context, town *string, seen map[string]bool) (StatsRefresh, bool, error) {
+// longest ago that no other refresher holds, unless it is in seen.
+func (db *DB) refreshTown(ctx context.Context, town *string, seen map[string]bool) (StatsRefresh, refreshOutcome, error) {
 	start := time.Now()
 	var r StatsRefresh
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
-		return r, false, translate(err, "begin a statistics refresh")
+		return r, noTown, translate(err, "begin a statistics refresh")
 	}
 	defer tx.Rollback(ctx)
 	// A whole town of the city scale reads a million inspections.
 	if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = '15min'"); err != nil {
-		return r, false, translate(err, "begin a statistics refresh")
+		return r, noTown, translate(err, "begin a statistics refresh")
 	}
 	var claim pgx.Row
 	if town != nil {
@@ -272,19 +279,19 @@ func (db *DB) refreshTown(ctx context.Context, town *string, seen map[string]boo
 	}
 	switch err := claim.Scan(&r.Town); {
 	case errors.Is(err, pgx.ErrNoRows):
-		return r, false, nil
+		return r, noTown, nil
 	case err != nil:
-		return r, false, translate(err, "claim a town to refresh")
+		return r, noTown, translate(err, "claim a town to refresh")
 	case town == nil && seen[r.Town]:
-		return r, false, nil
+		return r, noTown, nil
 	}
-	// The marks this transaction sees are those of changes committed before
-	// it began: the recomputation below sees those changes. Marks committed
-	// later stay for the next refresh.
+	// The marks this statement sees are those of changes committed before
+	// it: the recomputation below, later, sees those changes. Marks
+	// committed meanwhile stay for the next refresh.
 	rows, _ := tx.Query(ctx, `DELETE FROM stats_dirty WHERE town_code = $1 RETURNING grid_code`, r.Town)
 	marks, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return r, false, translate(err, "take the marks of town "+r.Town)
+		return r, noTown, translate(err, "take the marks of town "+r.Town)
 	}
 	slices.Sort(marks)
 	marks = slices.Compact(marks)
@@ -292,13 +299,13 @@ func (db *DB) refreshTown(ctx context.Context, town *string, seen map[string]boo
 		// Another refresher took the marks as this one claimed the town:
 		// the claim saw them in its snapshot, then locked the row the other
 		// had just released.
-		return r, true, nil
+		return r, alreadyDone, nil
 	}
 	r.Whole = town != nil || slices.Contains(marks, "*")
 	if !r.Whole {
 		var grids int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM grids WHERE town_code = $1`, r.Town).Scan(&grids); err != nil {
-			return r, false, translate(err, "count the grids of town "+r.Town)
+			return r, noTown, translate(err, "count the grids of town "+r.Town)
 		}
 		r.Whole = float64(len(marks)) > wholeTownShare*float64(max(grids, 1))
 	}
@@ -312,11 +319,11 @@ func (db *DB) refreshTown(ctx context.Context, town *string, seen map[string]boo
 	// Leads have no grid: their triggers mark the town's "".
 	if r.Whole || slices.Contains(marks, "") {
 		b.Queue(`DELETE FROM stats_leads WHERE town_code = $1`, r.Town)
-		cond, args := baseTown(r.Town, nil)
+		cond, args := baseTown(r.Town)
 		b.Queue(strings.ReplaceAll(leadsRollup, "/*COND*/", cond), args...)
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return r, false, translate(err, "refresh the statistics of town "+r.Town)
+		return r, noTown, translate(err, "refresh the statistics of town "+r.Town)
 	}
 	r.Took = time.Since(start)
 	grids := &r.Grids
@@ -325,13 +332,13 @@ func (db *DB) refreshTown(ctx context.Context, town *string, seen map[string]boo
 	}
 	if _, err := tx.Exec(ctx, `UPDATE stats_refreshed SET at = now(), took = $2, grids = $3 WHERE town_code = $1`,
 		r.Town, r.Took, grids); err != nil {
-		return r, false, translate(err, "record the refresh of town "+r.Town)
+		return r, noTown, translate(err, "record the refresh of town "+r.Town)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return r, false, translate(err, "commit the refresh of town "+r.Town)
+		return r, noTown, translate(err, "commit the refresh of town "+r.Town)
 	}
 	r.Took = time.Since(start)
-	return r, true, nil
+	return r, refreshed, nil
 }
 
 // queueWholeTown queues the statements that recompute every row of town.
