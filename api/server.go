@@ -109,6 +109,7 @@ type Server struct {
 	tiles    tileServer    // tiles.go
 	console  fs.FS         // console.go
 	audit    AuditLog      // audit.go
+	stats    StatsStore    // stats.go
 
 	authn   Authenticator       // access.go
 	fixed   *auth.Principal     // access.go: the caller of requests without a token
@@ -218,6 +219,7 @@ func (s *Server) routes() {
 	s.alertRoutes(r)
 	s.flagRoutes(r)
 	s.planRoutes(r)
+	s.statsRoutes(r)
 	s.tileRoutes(r)
 	s.consoleRoutes(r)
 

@@ -62,6 +62,20 @@ func openDatabase(ctx context.Context, cfg *config, log *slog.Logger, progress i
 	})
 }
 
+// openReady opens the database as openDatabase does and checks that it is
+// migrated, for the commands that work on a database the service runs on.
+func openReady(ctx context.Context, cfg *config, log *slog.Logger, progress io.Writer, command string) (*postgres.DB, error) {
+	db, err := openDatabase(ctx, cfg, log, progress)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ready(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w (run gridsentry migrate up first)", command, err)
+	}
+	return db, nil
+}
+
 func migrateUp(ctx context.Context, db *postgres.DB, log *slog.Logger) error {
 	m, err := db.Migrator()
 	if err != nil {
@@ -266,6 +280,15 @@ func startService(ctx context.Context, cfg *config, db *postgres.DB, log *slog.L
 		defer wg.Done()
 		_ = evaluator.Run(ctx)
 	}()
+	// The statistics rollups follow the changes the triggers mark.
+	if cfg.StatsRefresh > 0 {
+		refresher := postgres.NewStatsRefresher(db, log, cfg.StatsRefresh)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = refresher.Run(ctx)
+		}()
+	}
 	// Every node listens for the alerts of raised flags and streams them.
 	alerts := api.NewAlertHub(0)
 	wg.Add(1)
@@ -287,7 +310,7 @@ func startService(ctx context.Context, cfg *config, db *postgres.DB, log *slog.L
 		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(entityReads{db, reads.db}),
 		api.WithWorkflow(workflowReads{db, reads.db}), api.WithTaskPolicy(policy),
 		api.WithFlags(flagReads{db, reads.db}, flagCfg), api.WithAlerts(alerts), api.WithPlans(db), api.WithConsole(web.Files()),
-		api.WithAuthenticator(db), api.WithAudit(db), api.WithTokens(db)}
+		api.WithAuthenticator(db), api.WithAudit(db), api.WithTokens(db), api.WithStats(reads.db)}
 	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBatchBytes: cfg.MaxBatchBytes, ShutdownTimeout: cfg.ShutdownTimeout,
 		CORSOrigins: cfg.corsOrigins(), PublicTiles: cfg.PublicTiles, RateLimit: float64(cfg.RateLimit), RateBurst: cfg.RateBurst, MaxExports: cfg.MaxExports},
 		db, readiness{db, index, reads}, log, append(opts, tileParts.options()...)...)
@@ -313,6 +336,7 @@ var (
 	_ api.EntityHistory = (*postgres.DB)(nil)
 	_ api.EntityStore   = (*postgres.EntityWriter)(nil)
 	_ api.FlagStore     = (*postgres.DB)(nil)
+	_ api.StatsStore    = (*postgres.DB)(nil)
 )
 
 // The database streams the API's entity exports.
@@ -474,6 +498,13 @@ func loadDemo(ctx context.Context, db *postgres.DB, dc demo.Config, log *slog.Lo
 		return fmt.Errorf("demo: load failed, nothing was stored: %w", err)
 	}
 	_ = bar.Finish()
+	// The load keeps the statistics triggers off and marks every town:
+	// the rollups are complete when the load returns.
+	refreshed := time.Now()
+	if _, err := db.RefreshStats(ctx, true, nil); err != nil {
+		return fmt.Errorf("demo: the city is loaded, its statistics are not (run gridsentry stats refresh): %w", err)
+	}
+	log.Info("statistics refreshed", "duration", time.Since(refreshed).Round(time.Millisecond).String())
 	log.Info("demo city loaded", "scale", dc.Scale, "seed", dc.Seed, "duration", time.Since(start).Round(time.Millisecond).String(),
 		"towns", totals.Towns, "villages", totals.Villages, "grids", totals.Grids, "roads", totals.Roads,
 		"doorplates", totals.Doorplates, "places", totals.Places, "buildings", totals.Buildings, "rooms", totals.Rooms,

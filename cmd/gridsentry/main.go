@@ -14,6 +14,7 @@
 //	gridsentry import entities FILE                    load market entities (NDJSON or CSV)
 //	gridsentry link [-all]                             link market entities to the library
 //	gridsentry flags recompute|evaluate                evaluate the flag rules
+//	gridsentry stats refresh [-full] | bench           refresh the statistics rollups, or time the statistics API
 //	gridsentry tiles bench                             benchmark the vector tiles
 //	gridsentry bench -scale city|demo [-rebuild]       the benchmark suite: one table (make bench)
 //	gridsentry token create -role R [-town CODE] [-department D] [-ttl 720h]   issue an API token
@@ -84,6 +85,8 @@ commands:
             entities FILE: load market entities (NDJSON or CSV), linking and pushing them
   link      link unlinked market entities to the library (-all: re-link every one)
   flags     evaluate the flag rules: recompute (all, afresh) or evaluate (the queued changes)
+  stats     refresh [-full]: bring the statistics rollups up to date (-full: every town afresh);
+            bench: time every statistics route over the API in process
   tiles     bench: time vector tiles cold and cached, their sizes, and cached throughput over HTTP
   bench     the benchmark suite: build or reuse the city of -scale city|demo, measure the service on it,
             print one table (make bench, make bench-quick); readme: put the newest table into the README
@@ -127,6 +130,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runLink(ctx, rest, stdout, stderr)
 	case "flags":
 		return runFlags(ctx, rest, stdout, stderr)
+	case "stats":
+		return runStats(ctx, rest, stdout, stderr)
 	case "tiles":
 		return runTiles(ctx, rest, stdout, stderr)
 	case "bench":
