@@ -24,7 +24,8 @@ import (
 //   - the lists: entities (GET /v1/entities, POST /v1/entities:search),
 //     tasks, inspections, leads, complaints, flags;
 //   - the exports: entities, the standard address library;
-//   - statistics (readPool.db is the store to give them).
+//   - statistics (/v1/stats/*: the rollups serve's refresher keeps on the
+//     primary, read as of their last refresh).
 //
 // On the primary: the writes, and every read that a write depends on or
 // that a user expects to see their own write in:
