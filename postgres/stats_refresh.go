@@ -180,9 +180,9 @@ func baseTown(town string) (string, []any) {
 // wholeTownShare is the share of a town's grids beyond which a refresh
 // recomputes the whole town rather than grid by grid. Grid by grid, the
 // inspections are counted from an index alone, while the whole town reads
-// them from the table: at city scale 40 grids of a town of 130 took 5.4 s
-// and the whole town 25 s, so a town is recomputed whole only when almost
-// all of it changed (docs/stats.md).
+// them from the table: at city scale 40 grids of a town of 130 took 5 to
+// 6 s and the whole town 11 to 25 s, so a town is recomputed whole only
+// when almost all of it changed (docs/stats.md).
 const wholeTownShare = 0.9
 
 // A StatsRefresh reports the refresh of one town.
