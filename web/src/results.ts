@@ -5,7 +5,7 @@
 import { circle } from "@turf/circle";
 import type { GeoJSONSourceSpecification, LayerSpecification } from "maplibre-gl";
 import { count } from "./format";
-import type { Geometry } from "./geojson";
+import { bbox, type Geometry } from "./geojson";
 import type { EntityFilter, Near } from "./screening";
 import { FONT } from "./style";
 
@@ -132,6 +132,16 @@ export function pointsBounds(fc: ResultCollection): [number, number, number, num
     n = Math.max(n, y);
   }
   return Number.isFinite(w) ? [w, s, e, n] : null;
+}
+
+/** fitBounds is what the map fits to show a screen: its results and its area (polygon, buffer) together; null for neither. */
+export function fitBounds(fc: ResultCollection | null, filter: EntityFilter): [number, number, number, number] | null {
+  const boxes = [fc ? pointsBounds(fc) : null, ...areaFeatures(filter).map((f) => bbox(f.geometry))].filter((b) => b !== null);
+  if (boxes.length === 0) return null;
+  return [
+    Math.min(...boxes.map((b) => b[0])), Math.min(...boxes.map((b) => b[1])),
+    Math.max(...boxes.map((b) => b[2])), Math.max(...boxes.map((b) => b[3])),
+  ];
 }
 
 /** bufferCircle is the buffer's circle as a polygon of 64 sides (what the server's ST_DWithin selects, near enough). */

@@ -317,7 +317,7 @@ export function coverageOption(items: AreaStats[]): ChartOption {
       name: "检查覆盖率",
       data: items.map((a) => {
         const v = r(a.inspections?.coverage_rate);
-        return { value: v, itemStyle: { color: coverageColor(v) } };
+        return { value: v, itemStyle: { color: coverageColor(v), borderColor: "#8c8c8c", borderWidth: 0.5 } };
       }),
     }],
   };
@@ -434,7 +434,7 @@ export function sankeyOption(flows: LeadFlow[], departments: Record<string, stri
     series: [{
       type: "sankey",
       left: 8,
-      right: 120,
+      right: 8,
       top: 8,
       bottom: 8,
       nodeGap: 6,
@@ -442,6 +442,8 @@ export function sankeyOption(flows: LeadFlow[], departments: Record<string, stri
       emphasis: { focus: "adjacency" },
       lineStyle: { color: "gradient", opacity: 0.35 },
       label: { fontSize: 11 },
+      // Senders' names right of them, receivers' left of them: inside the chart.
+      levels: [{ depth: 0, label: { position: "right" } }, { depth: 1, label: { position: "left" } }],
       data: names.map((name) => ({ name })),
       links,
     }],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CLUSTERS, CLUSTER_COUNT, POINTS, RESULTS_SOURCE, areaFeatures, bufferCircle, pointsBounds, resultLayers, resultsSource, shownText, type ResultCollection } from "../src/results";
+import { CLUSTERS, CLUSTER_COUNT, POINTS, RESULTS_SOURCE, areaFeatures, bufferCircle, fitBounds, pointsBounds, resultLayers, resultsSource, shownText, type ResultCollection } from "../src/results";
 
 function point(uscc: string, at: [number, number] | null, open_flags?: number): ResultCollection["features"][number] {
   return {
@@ -46,6 +46,13 @@ describe("shownText", () => {
 describe("pointsBounds", () => {
   it("spans the located points", () => expect(pointsBounds(FC)).toEqual([113.75, 23.02, 113.77, 23.04]));
   it("null without any", () => expect(pointsBounds({ ...FC, features: [point("C", null)] })).toBeNull());
+});
+
+describe("fitBounds", () => {
+  const polygon = { type: "Polygon", coordinates: [[[113.74, 23.03], [113.76, 23.03], [113.76, 23.05], [113.74, 23.03]]] };
+  it("spans the results and the drawn polygon", () => expect(fitBounds(FC, { polygon })).toEqual([113.74, 23.02, 113.77, 23.05]));
+  it("the area alone before the results", () => expect(fitBounds(null, { polygon })).toEqual([113.74, 23.03, 113.76, 23.05]));
+  it("nothing to fit", () => expect(fitBounds(null, { status: "active" })).toBeNull());
 });
 
 describe("the area", () => {
