@@ -488,7 +488,8 @@ export function renderScreening(app: App, query: string): Cleanup {
     if (!b || !current) return;
     const id = current.id;
     updateBtn.disabled = true;
-    app.api.put<SavedFilter>(`/v1/filters/${id}`, b)
+    // If-Match: a filter changed by someone else since it was loaded is a conflict, not overwritten.
+    app.api.put<SavedFilter>(`/v1/filters/${id}`, b, `"${current.version}"`)
       .then((s) => { current = s; replace(savedMsg, h("p", { class: "small" }, `已更新“${s.name}”。`)); return loadSaved(s.id); })
       .catch((err: unknown) => replace(savedMsg, errorBox(err)))
       .finally(() => { updateBtn.disabled = false; });
