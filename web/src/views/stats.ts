@@ -128,7 +128,7 @@ export function renderStats(app: App, route: StatsRoute): Cleanup {
       replace(c.body, h("p", { class: "small empty" }, "本期无数据。"));
       return null;
     }
-    const el = h("div", { class: "chart", style: height ? `height:${height}px` : null });
+    const el = h("div", { class: "chart", style: height ? `height:${height}px` : null, role: "img", "aria-label": `${c.title}（图表；数据见表格与 CSV）` });
     replace(c.body, el);
     const chart = drawChart!(el, option);
     charts.push(chart);
