@@ -80,7 +80,8 @@ export interface TrendMonth {
   month: string;
   registrations: number;
   cancellations: number;
-  active_end: number;
+  /** estimated; null where the server cannot tell */
+  active_end: number | null;
   tasks_pushed: number;
   tasks_closed: number;
   inspections: number;
@@ -266,7 +267,7 @@ export function trendOption(months: TrendMonth[]): ChartOption {
     series: [
       { type: "line", name: "新登记", data: months.map((m) => n(m.registrations)), itemStyle: { color: "#1f3a93" }, symbolSize: 6 },
       { type: "line", name: "注销", data: months.map((m) => n(m.cancellations)), itemStyle: { color: "#b2182b" }, symbolSize: 6 },
-      { type: "line", name: "月末在营", yAxisIndex: 1, data: months.map((m) => n(m.active_end)), itemStyle: { color: "#8c8c8c" },
+      { type: "line", name: "月末在营", yAxisIndex: 1, data: months.map((m) => r(m.active_end)), itemStyle: { color: "#8c8c8c" },
         lineStyle: { type: "dashed" }, symbol: "none" },
     ],
   };
@@ -517,7 +518,8 @@ export const INDUSTRY_COLUMNS: Column<IndustryStats>[] = [
   { label: "每万户", kind: "text", value: (i) => (typeof i.per_10k === "number" ? i.per_10k.toLocaleString("zh-CN", { maximumFractionDigits: 1 }) : null) },
   { label: "上期", kind: "count", value: (i) => i.previous_complaints },
   { label: "变化", kind: "change", value: (i) => i.change },
-  { label: "上期排名", kind: "count", value: (i) => i.previous_rank },
+  // No rank (0 or null): the industry had no complaints in the previous period.
+  { label: "上期排名", kind: "count", value: (i) => i.previous_rank || null },
   { label: "信访", kind: "count", value: (i) => i.letters },
 ];
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  COMPLAINT_COLUMNS, DEPARTMENT_COLUMNS, areaColumns, areaQuery, areasPath, cellText, complaintRows, coverageColor, coverageOption,
+  COMPLAINT_COLUMNS, DEPARTMENT_COLUMNS, INDUSTRY_COLUMNS, areaColumns, areaQuery, areasPath, cellText, complaintRows, coverageColor, coverageOption,
   drillInto, entitiesOption, flagsOption, industriesOption, levelOf, sankeyOption, taskRatesOption, trendOption,
   type AreaStats, type ComplaintArea, type DepartmentStats, type IndustryStats, type LeadFlow, type TaskStats,
 } from "../src/stats";
@@ -172,6 +172,19 @@ describe("trendOption", () => {
     expect(o.series.map((s) => [s.name, s.data, s.yAxisIndex ?? 0])).toEqual([
       ["新登记", [30, 12], 0], ["注销", [4, 9], 0], ["月末在营", [1000, 1003], 1],
     ]);
+  });
+});
+
+describe("nothing to show is not zero", () => {
+  it("a month whose active entities the server cannot tell leaves a gap in the line", () => {
+    const m = { month: "2026-01", registrations: 3, cancellations: 1, active_end: null, tasks_pushed: 0, tasks_closed: 0, inspections: 0, flags_raised: 0, complaints: 0 };
+    const o = trendOption([m]) as { series: { data: (number | null)[] }[] };
+    expect(o.series[2]!.data).toEqual([null]);
+  });
+  it("an industry without a previous rank", () => {
+    const col = INDUSTRY_COLUMNS.find((c) => c.label === "上期排名")!;
+    expect(cellText(col.kind, col.value(industry("K", "房地产业", 3, 0, 0, { previous_rank: 0 })))).toBe("—");
+    expect(cellText(col.kind, col.value(industry("K", "房地产业", 3, 0, 0, { previous_rank: 4 })))).toBe("4");
   });
 });
 
