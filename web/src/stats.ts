@@ -221,12 +221,12 @@ const countFormatter = (v: unknown): string => count(typeof v === "number" ? v :
 const rateFormatter = (v: unknown): string => rate(typeof v === "number" ? v : null);
 const percentAxis = (v: number): string => `${Math.round(v * 100)}%`;
 
-/** categoryAxis is the x axis of bars by area: every name shown, slanted when there are many. */
+/** categoryAxis is the x axis of bars by area: every name shown, slanted when there are many, upright when there are very many. */
 function categoryAxis(names: string[]) {
   return {
     type: "category" as const,
     data: names,
-    axisLabel: { interval: 0, rotate: names.length > 12 ? 45 : 0, fontSize: 11 },
+    axisLabel: { interval: 0, rotate: names.length > 24 ? 90 : names.length > 12 ? 45 : 0, fontSize: names.length > 24 ? 10 : 11 },
     axisTick: { alignWithLabel: true },
   };
 }
@@ -414,21 +414,55 @@ export function complaintRows(items: ComplaintArea[]): ComplaintArea[] {
 /** COORDINATION is the "to" of a lead sent to the coordination centre. */
 const COORDINATION = "coordination";
 
-/** partyName names the end of a lead flow: a department by its name, the coordination centre, or a source as it is. */
-export function partyName(code: string, departments: Record<string, string>): string {
+/**
+ * partyName names the end of a lead flow: a department by its name, the
+ * coordination centre, an area (a grid's inspectors hand leads on) by its
+ * town's name, or a source (12345, …) as it is.
+ */
+export function partyName(code: string, departments: Record<string, string>, townName: (code: string) => string | undefined = () => undefined): string {
   if (code === COORDINATION) return "协调中心";
-  return departments[code] ?? code;
+  if (departments[code]) return departments[code]!;
+  if (/^\d{9}(\d{3}){0,2}$/.test(code)) return `${townName(code.slice(0, 9)) ?? code.slice(0, 9)}网格`;
+  return code;
+}
+
+/** Flow is a lead flow between two named parties. */
+export interface Flow {
+  from: string;
+  to: string;
+  count: number;
+  open: number;
+  closed: number;
 }
 
 /**
- * sankeyOption draws the lead flows between departments. A sankey must be
- * acyclic and leads go both ways between departments, so senders and
- * receivers are separate nodes: "X（发）" on the left, "Y（收）" on the right.
+ * flowsByParty adds up the lead flows between the same two parties as
+ * partyName names them (the grids of a town are one party), the most
+ * first; flows of no leads are left out.
  */
-export function sankeyOption(flows: LeadFlow[], departments: Record<string, string>): ChartOption {
-  const links = flows
-    .filter((f) => n(f.count) > 0)
-    .map((f) => ({ source: `${partyName(f.from, departments)}（发）`, target: `${partyName(f.to, departments)}（收）`, value: n(f.count) }));
+export function flowsByParty(flows: LeadFlow[], departments: Record<string, string>, townName?: (code: string) => string | undefined): Flow[] {
+  const sum = new Map<string, Flow>();
+  for (const f of flows) {
+    if (n(f.count) <= 0) continue;
+    const from = partyName(f.from, departments, townName);
+    const to = partyName(f.to, departments, townName);
+    const key = `${from}\u0000${to}`;
+    const s = sum.get(key) ?? { from, to, count: 0, open: 0, closed: 0 };
+    s.count += n(f.count);
+    s.open += n(f.open);
+    s.closed += n(f.closed);
+    sum.set(key, s);
+  }
+  return [...sum.values()].sort((a, b) => b.count - a.count || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+}
+
+/**
+ * sankeyOption draws lead flows (flowsByParty). A sankey must be acyclic
+ * and leads go both ways between departments, so senders and receivers
+ * are separate nodes: "X（发）" on the left, "Y（收）" on the right.
+ */
+export function sankeyOption(flows: Flow[]): ChartOption {
+  const links = flows.map((f) => ({ source: `${f.from}（发）`, target: `${f.to}（收）`, value: f.count }));
   const names = [...new Set(links.flatMap((l) => [l.source, l.target]))];
   return {
     tooltip: { trigger: "item", valueFormatter: countFormatter },
@@ -449,6 +483,12 @@ export function sankeyOption(flows: LeadFlow[], departments: Record<string, stri
       links,
     }],
   };
+}
+
+/** sankeyHeight is a height in pixels that gives each node of the busier side room for its label. */
+export function sankeyHeight(flows: Flow[]): number {
+  const side = Math.max(new Set(flows.map((f) => f.from)).size, new Set(flows.map((f) => f.to)).size);
+  return Math.max(320, Math.min(900, 20 * side));
 }
 
 // Tables: each column says how its cells read.
@@ -546,12 +586,10 @@ export const DEPARTMENT_COLUMNS: Column<DepartmentStats>[] = [
   { label: "在办线索", kind: "count", value: (d) => d.leads?.open },
 ];
 
-export function flowColumns(departments: Record<string, string>): Column<LeadFlow>[] {
-  return [
-    { label: "移送方", kind: "text", value: (f) => partyName(f.from, departments) },
-    { label: "接收方", kind: "text", value: (f) => partyName(f.to, departments) },
-    { label: "线索", kind: "count", value: (f) => f.count },
-    { label: "在办", kind: "count", value: (f) => f.open },
-    { label: "已办结", kind: "count", value: (f) => f.closed },
-  ];
-}
+export const FLOW_COLUMNS: Column<Flow>[] = [
+  { label: "移送方", kind: "text", value: (f) => f.from },
+  { label: "接收方", kind: "text", value: (f) => f.to },
+  { label: "线索", kind: "count", value: (f) => f.count },
+  { label: "在办", kind: "count", value: (f) => f.open },
+  { label: "已办结", kind: "count", value: (f) => f.closed },
+];

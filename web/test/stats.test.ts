@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   COMPLAINT_COLUMNS, DEPARTMENT_COLUMNS, INDUSTRY_COLUMNS, areaColumns, areaQuery, areasPath, cellText, complaintRows, coverageColor, coverageOption,
-  drillInto, entitiesOption, flagsOption, industriesOption, levelOf, sankeyOption, taskRatesOption, trendOption,
+  drillInto, entitiesOption, flagsOption, flowsByParty, industriesOption, levelOf, sankeyHeight, sankeyOption, taskRatesOption, trendOption,
   type AreaStats, type ComplaintArea, type DepartmentStats, type IndustryStats, type LeadFlow, type TaskStats,
 } from "../src/stats";
 
@@ -188,31 +188,47 @@ describe("nothing to show is not zero", () => {
   });
 });
 
-describe("sankeyOption", () => {
+describe("lead flows", () => {
   const flows: LeadFlow[] = [
     { from: "amr_food", to: "health", count: 12, open: 2, closed: 10 },
     { from: "health", to: "amr_food", count: 5, open: 0, closed: 5 },
     { from: "12345", to: "coordination", count: 7, open: 7, closed: 0 },
     { from: "police", to: "health", count: 0, open: 0, closed: 0 },
+    // A town's grids hand leads on: one party, the town's.
+    { from: "441900003001001", to: "amr_food", count: 4, open: 1, closed: 3 },
+    { from: "441900003002004", to: "amr_food", count: 6, open: 0, closed: 6 },
+    { from: "441900118003001", to: "amr_food", count: 2, open: 0, closed: 2 },
   ];
   const depts = { amr_food: "市场监管局（食品）", health: "卫生健康局", police: "公安局" };
-  const s = (sankeyOption(flows, depts) as { series: { data: { name: string }[]; links: { source: string; target: string; value: number }[] }[] }).series[0]!;
-  it("senders and receivers are separate nodes, so flows both ways make no cycle", () => {
-    expect(s.links).toEqual([
-      { source: "市场监管局（食品）（发）", target: "卫生健康局（收）", value: 12 },
-      { source: "卫生健康局（发）", target: "市场监管局（食品）（收）", value: 5 },
-      { source: "12345（发）", target: "协调中心（收）", value: 7 },
+  const towns: Record<string, string> = { "441900003": "东城街道" };
+  const parties = flowsByParty(flows, depts, (c) => towns[c]);
+  it("adds up a town's grids, names the parties, the most first, none of no leads", () => {
+    expect(parties).toEqual([
+      { from: "市场监管局（食品）", to: "卫生健康局", count: 12, open: 2, closed: 10 },
+      { from: "东城街道网格", to: "市场监管局（食品）", count: 10, open: 1, closed: 9 },
+      { from: "12345", to: "协调中心", count: 7, open: 7, closed: 0 },
+      { from: "卫生健康局", to: "市场监管局（食品）", count: 5, open: 0, closed: 5 },
+      { from: "441900118网格", to: "市场监管局（食品）", count: 2, open: 0, closed: 2 },
     ]);
+  });
+  const s = (sankeyOption(parties) as { series: { data: { name: string }[]; links: { source: string; target: string; value: number }[] }[] }).series[0]!;
+  it("senders and receivers are separate nodes, so flows both ways make no cycle", () => {
+    expect(s.links.slice(0, 1)).toEqual([{ source: "市场监管局（食品）（发）", target: "卫生健康局（收）", value: 12 }]);
     for (const l of s.links) {
       expect(l.source.endsWith("（发）")).toBe(true);
       expect(l.target.endsWith("（收）")).toBe(true);
     }
+    expect(s.links).toContainEqual({ source: "卫生健康局（发）", target: "市场监管局（食品）（收）", value: 5 });
   });
-  it("one node per name, and no node for a flow of none", () => {
+  it("one node per name", () => {
     const names = s.data.map((d) => d.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names.some((n) => n.startsWith("公安局"))).toBe(false);
-    expect(names).toHaveLength(6);
+    expect(names).toHaveLength(8);
+  });
+  it("room for the busier side's labels", () => {
+    expect(sankeyHeight(parties)).toBe(320);
+    const many = Array.from({ length: 36 }, (_, i) => ({ from: `镇${i}网格`, to: "协调中心", count: 1, open: 0, closed: 1 }));
+    expect(sankeyHeight(many)).toBe(720);
   });
 });
 

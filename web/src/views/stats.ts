@@ -8,7 +8,7 @@
 
 import { shows } from "../access";
 import type { App, Cleanup } from "../app";
-import type { Query } from "../api";
+import type { Division, Query } from "../api";
 import type { Chart } from "../charts";
 import { h, replace, errorBox } from "../dom";
 import { download } from "../download";
@@ -17,9 +17,9 @@ import { isDefault, periodLabel, readPeriod, validMonth } from "../period";
 import { routeHash } from "../router";
 import { stateQuery } from "../screening";
 import {
-  COMPLAINT_COLUMNS, DEPARTMENT_COLUMNS, INDUSTRY_COLUMNS, LEVEL_NAMES, TREND_COLUMNS,
-  areaColumns, areaName, areaQuery, areasPath, cellText, complaintRows, complaintsOption, coverageOption, drillInto,
-  entitiesOption, flagsOption, flowColumns, industriesOption, levelOf, sankeyOption, taskRatesOption, trendOption,
+  COMPLAINT_COLUMNS, DEPARTMENT_COLUMNS, FLOW_COLUMNS, INDUSTRY_COLUMNS, LEVEL_NAMES, TREND_COLUMNS,
+  areaColumns, areaQuery, areasPath, cellText, complaintRows, complaintsOption, coverageOption, drillInto,
+  entitiesOption, flagsOption, flowsByParty, industriesOption, levelOf, sankeyHeight, sankeyOption, taskRatesOption, trendOption,
   type AreasAnswer, type ChartOption, type Column, type ComplaintsAnswer, type DepartmentsAnswer, type Drill,
   type IndustriesAnswer, type LeadsAnswer, type TrendAnswer,
 } from "../stats";
@@ -113,6 +113,18 @@ export function renderStats(app: App, route: StatsRoute): Cleanup {
     replace(crumbs, parts.flatMap((p, i) => (i === 0 ? [p] : [h("span", { class: "sep", "aria-hidden": "true" }, "›"), p])));
   };
   drawCrumbs();
+  // The names of the town and village, from the divisions (the answers' totals may not name them).
+  if (drill.town) {
+    const town = drill.town;
+    const village = drill.village;
+    Promise.all([
+      app.towns().then((ts) => ts.find((t) => t.properties.code === town)?.properties.name),
+      village
+        ? app.api.get<{ features: Division[] }>("/v1/divisions", { level: "village", town }, abort.signal)
+          .then((fc) => fc.features.find((v) => v.properties.code === village)?.properties.name)
+        : undefined,
+    ]).then(([townName, villageName]) => drawCrumbs(townName, villageName)).catch(() => {}); // the codes stay
+  }
 
   // ECharts comes with the first statistics screen (its own chunk of the bundle).
   const lib = import("../charts");
@@ -161,9 +173,6 @@ export function renderStats(app: App, route: StatsRoute): Cleanup {
   get<AreasAnswer>(areasPathNow, q).then((a) => {
     const items = a.items ?? [];
     if (a.as_of) replace(asOf, `统计期 ${periodLabel(a.period ?? period)} · 数据更新于 ${dateTime(a.as_of)}（北京时间）`);
-    if (drill.village) drawCrumbs(undefined, a.total?.name);
-    else if (drill.town) drawCrumbs(a.total?.name);
-    if (drill.village) void app.towns().then((ts) => drawCrumbs(ts.find((t) => t.properties.code === drill.town)?.properties.name, a.total?.name)).catch(() => {});
     const t = a.total;
     figures.removeAttribute("aria-busy");
     replace(figures,
@@ -195,7 +204,7 @@ export function renderStats(app: App, route: StatsRoute): Cleanup {
         label: "主体",
         cell: (row) => row.code ? h("a", { href: routeHash({ screen: "screening", q: stateQuery({ filter: level === "grid" ? { grid: row.code } : { village: row.code } }) }) }, "筛选") : null,
       } : undefined,
-      total: t ? { ...t, name: `合计（${areaName(t)}）` } : undefined,
+      total: t ? { ...t, code: "", name: t.name ? `合计（${t.name}）` : "合计" } : undefined,
     }));
     for (const c of [cards.areas, cards.entities, cards.tasks, cards.coverage, cards.flags]) c.el.removeAttribute("aria-busy");
   }).catch((err: unknown) => {
@@ -240,11 +249,12 @@ export function renderStats(app: App, route: StatsRoute): Cleanup {
 
   // The departments, city-wide (a department's token sees its own row).
   csv(cards.leads, "/v1/stats/leads", q);
-  get<LeadsAnswer>("/v1/stats/leads", q).then((a) => {
-    const flows = (a.flows ?? []).filter((f) => f.count > 0).sort((x, y) => y.count - x.count);
-    const depts = a.departments ?? {};
-    const chart = chartIn(cards.leads, sankeyOption(flows, depts), flows.length === 0, Math.max(320, Math.min(640, 24 * new Set(flows.flatMap((f) => [f.from, f.to])).size)));
-    if (chart) cards.leads.body.append(details("流转明细", table(flowColumns(depts), flows, { id: "stats-lead-table" })));
+  // Town names for the grids that hand leads on: the flows of a town's grids are one.
+  Promise.all([get<LeadsAnswer>("/v1/stats/leads", q), app.towns().catch(() => [])]).then(([a, towns]) => {
+    const names = new Map(towns.map((t) => [t.properties.code, t.properties.name]));
+    const flows = flowsByParty(a.flows ?? [], a.departments ?? {}, (code) => names.get(code));
+    const chart = chartIn(cards.leads, sankeyOption(flows), flows.length === 0, sankeyHeight(flows));
+    if (chart) cards.leads.body.append(details("流转明细（网格按镇街合计；CSV 为逐网格明细）", table(FLOW_COLUMNS, flows, { id: "stats-lead-table" })));
     cards.leads.el.removeAttribute("aria-busy");
   }).catch((err: unknown) => failed(cards.leads, err));
 
