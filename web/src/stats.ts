@@ -414,14 +414,19 @@ export function complaintRows(items: ComplaintArea[]): ComplaintArea[] {
 /** COORDINATION is the "to" of a lead sent to the coordination centre. */
 const COORDINATION = "coordination";
 
+/** FIELD_SOURCES name the kinds of area a lead made in the field comes from. */
+const FIELD_SOURCES: Record<string, string> = { grid: "网格", village: "村（社区）", town: "镇街" };
+
 /**
  * partyName names the end of a lead flow: a department by its name, the
- * coordination centre, an area (a grid's inspectors hand leads on) by its
- * town's name, or a source (12345, …) as it is.
+ * coordination centre, the kind of area a lead made in the field came
+ * from (a grid's code stands for its town's grids), or a source (12345, …)
+ * as it is.
  */
 export function partyName(code: string, departments: Record<string, string>, townName: (code: string) => string | undefined = () => undefined): string {
   if (code === COORDINATION) return "协调中心";
   if (departments[code]) return departments[code]!;
+  if (FIELD_SOURCES[code]) return FIELD_SOURCES[code]!;
   if (/^\d{9}(\d{3}){0,2}$/.test(code)) return `${townName(code.slice(0, 9)) ?? code.slice(0, 9)}网格`;
   return code;
 }

@@ -198,6 +198,8 @@ describe("lead flows", () => {
     { from: "441900003001001", to: "amr_food", count: 4, open: 1, closed: 3 },
     { from: "441900003002004", to: "amr_food", count: 6, open: 0, closed: 6 },
     { from: "441900118003001", to: "amr_food", count: 2, open: 0, closed: 2 },
+    // Or the server counts each kind of area as one source.
+    { from: "grid", to: "health", count: 1, open: 1, closed: 0 },
   ];
   const depts = { amr_food: "市场监管局（食品）", health: "卫生健康局", police: "公安局" };
   const towns: Record<string, string> = { "441900003": "东城街道" };
@@ -209,6 +211,7 @@ describe("lead flows", () => {
       { from: "12345", to: "协调中心", count: 7, open: 7, closed: 0 },
       { from: "卫生健康局", to: "市场监管局（食品）", count: 5, open: 0, closed: 5 },
       { from: "441900118网格", to: "市场监管局（食品）", count: 2, open: 0, closed: 2 },
+      { from: "网格", to: "卫生健康局", count: 1, open: 1, closed: 0 },
     ]);
   });
   const s = (sankeyOption(parties) as { series: { data: { name: string }[]; links: { source: string; target: string; value: number }[] }[] }).series[0]!;
@@ -223,7 +226,7 @@ describe("lead flows", () => {
   it("one node per name", () => {
     const names = s.data.map((d) => d.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toHaveLength(8);
+    expect(names).toHaveLength(9);
   });
   it("room for the busier side's labels", () => {
     expect(sankeyHeight(parties)).toBe(320);

@@ -254,7 +254,7 @@ export function renderStats(app: App, route: StatsRoute): Cleanup {
     const names = new Map(towns.map((t) => [t.properties.code, t.properties.name]));
     const flows = flowsByParty(a.flows ?? [], a.departments ?? {}, (code) => names.get(code));
     const chart = chartIn(cards.leads, sankeyOption(flows), flows.length === 0, sankeyHeight(flows));
-    if (chart) cards.leads.body.append(details("流转明细（网格按镇街合计；CSV 为逐网格明细）", table(FLOW_COLUMNS, flows, { id: "stats-lead-table" })));
+    if (chart) cards.leads.body.append(details("流转明细", table(FLOW_COLUMNS, flows, { id: "stats-lead-table" })));
     cards.leads.el.removeAttribute("aria-busy");
   }).catch((err: unknown) => failed(cards.leads, err));
 
