@@ -327,6 +327,8 @@ export function renderScreening(app: App, query: string): Cleanup {
     history.replaceState(null, "", routeHash({ screen: "screening", q: stateQuery(state) }));
     replace(countEl, "查询中…");
     countEl.setAttribute("aria-busy", "true");
+    // The results below the form come into view.
+    results.scrollIntoView({ block: "start" });
     replace(chips, describe(r.filter, areaName).map((c) => h("span", { class: "chip" }, c)),
       r.saved !== undefined && current ? h("span", { class: "chip saved" }, `保存的筛选：${current.name}`) : null);
     replace(shownEl);
@@ -428,8 +430,13 @@ export function renderScreening(app: App, query: string): Cleanup {
     h("label", { for: "saved-description" }, "说明"), descIn,
     h("p", { class: "tools" }, saveNewBtn, updateBtn)) : null;
   let saved: SavedFilter[] = [];
+  // Open while there are saved filters to choose from (or one is in use).
+  const savedSummary = h("summary", {}, "保存的筛选");
+  const savedBox = h("details", { class: "group saved-box", id: "saved-box" }, savedSummary, savedList, savedMsg, saveBox);
 
   function drawSaved(): void {
+    savedSummary.textContent = `保存的筛选（${saved.length}）`;
+    if (saved.length > 0 || current) savedBox.open = true;
     if (saved.length === 0) replace(savedList, h("li", { class: "small" }, "还没有保存的筛选。"));
     else replace(savedList, saved.map((s) => h("li", { "data-id": s.id, class: current?.id === s.id ? "current" : null },
       h("div", { class: "saved-name" }, h("b", {}, s.name), " ",
@@ -507,7 +514,7 @@ export function renderScreening(app: App, query: string): Cleanup {
 
   replace(app.side,
     h("h2", {}, "高级筛选 · 定向排查"),
-    h("details", { class: "group saved-box", open: true, id: "saved-box" }, h("summary", {}, "保存的筛选"), savedList, savedMsg, saveBox),
+    savedBox,
     form, results);
 
   // ---- start ------------------------------------------------------------
