@@ -327,8 +327,6 @@ export function renderScreening(app: App, query: string): Cleanup {
     history.replaceState(null, "", routeHash({ screen: "screening", q: stateQuery(state) }));
     replace(countEl, "查询中…");
     countEl.setAttribute("aria-busy", "true");
-    // The results below the form come into view.
-    results.scrollIntoView({ block: "start" });
     replace(chips, describe(r.filter, areaName).map((c) => h("span", { class: "chip" }, c)),
       r.saved !== undefined && current ? h("span", { class: "chip saved" }, `保存的筛选：${current.name}`) : null);
     replace(shownEl);
@@ -363,8 +361,9 @@ export function renderScreening(app: App, query: string): Cleanup {
     const page: Promise<Page<Entity>> = run.saved !== undefined
       ? app.api.get<Page<Entity>>(`/v1/filters/${run.saved}/entities`, { limit: PAGE_SIZE, cursor }, signal)
       : app.api.post<Page<Entity>>("/v1/entities:search", { ...toJSON(run.filter), limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) }, signal);
+    const first = cursor === null;
     page.then((p) => {
-      if (p.items.length === 0 && !cursor) listEl.append(h("li", { class: "small" }, "没有符合条件的主体。"));
+      if (p.items.length === 0 && first) listEl.append(h("li", { class: "small" }, "没有符合条件的主体。"));
       for (const e of p.items) {
         listEl.append(h("li", {}, h("a", { class: "item", href: routeHash({ screen: "entity", uscc: e.uscc }) },
           e.name, h("br"),
@@ -373,6 +372,8 @@ export function renderScreening(app: App, query: string): Cleanup {
       cursor = p.next;
       moreBtn.hidden = !p.next;
       moreBtn.disabled = false;
+      // A screen's first page brings the results below the form into view.
+      if (first) results.scrollIntoView({ block: "start" });
     }).catch((err: unknown) => {
       if (isAbort(err)) return;
       listEl.append(h("li", {}, errorBox(err)));
