@@ -14,7 +14,7 @@ BIN := bin/gridsentry
 # The binary reads GRIDSENTRY_DATA_DIR too, so make and gridsentry agree on the cluster.
 PGDIR := $(or $(GRIDSENTRY_DATA_DIR),var/pg)
 
-.PHONY: deps web build run test soak lint stop clean clean-data bench bench-city bench-addresses bench-entities bench-flags bench-tiles
+.PHONY: deps web build run test soak lint stop clean clean-data bench bench-quick bench-readme bench-go bench-addresses bench-entities bench-flags bench-tiles
 
 deps:
 	scripts/install-deps.sh
@@ -63,47 +63,62 @@ soak: deps build
 		$(GO) test -count=1 -timeout 60m -run 'TestKill|TestGridsentryProcess' ./cmd/gridsentry/; \
 	scripts/soak.sh
 
-# bench runs the pure Go benchmarks, times loading the demo-scale city, and
-# runs the address benchmarks and accuracy on it, then links its entities and
-# measures the flag rules (precision and recall per kind) and the vector tiles (a
-# fixed list across z8-z16, cold and warm, sizes, cached throughput); bench-city times loading the
-# city scale (1M buildings, 6.7M rooms) and bench-addresses runs the address
-# benchmarks at city scale (index build, throughput, HTTP latency, 2M batch).
+# bench is the benchmark suite at city scale (gridsentry bench -scale city,
+# 2M entities): it reuses the database gridsentry_bench_city when that holds
+# the whole city, applying pending migrations and linking what is unlinked,
+# and builds it otherwise (load, link, bulk import, first flag evaluation:
+# about 25 minutes on 2 cores); then it prints one table (load, import and
+# link times, the address index, validation in process and over HTTP, tiles
+# cold and warm by zoom, the flag recompute, the statistics queries, an
+# export of every entity, memory) with the machine and the commit, and
+# writes it to var/bench/city-<time>.md. A reuse takes 7 to 15 minutes,
+# by how busy the cores are.
+# BENCH_FLAGS passes flags: -rebuild measures the build again, -strict
+# fails on a missed target. bench-quick is the same at demo scale (a few
+# minutes); bench-readme puts the newest tables of both into the README.
 bench: deps build
-	$(BIN) cluster start >/dev/null
+	$(BIN) bench -scale city $(BENCH_FLAGS)
+
+bench-quick: deps build
+	$(BIN) bench -scale demo $(BENCH_FLAGS)
+
+bench-readme: build
+	$(BIN) bench readme -scale city
+	$(BIN) bench readme -scale demo
+
+# bench-go runs the Go micro-benchmarks of the pure packages (the
+# generator, parsing and matching, the tile cache and encoder, scope
+# routing, coverage cells) and prints the matcher's accuracy on the demo
+# city's typed addresses; no database.
+bench-go: deps web
 	$(GO) test -run '^$$' -bench . -benchtime 3x -benchmem ./demo/
-	$(GO) test -run '^$$' -bench . -benchmem ./addressbook/
-	$(GO) test -run '^$$' -bench . -benchmem ./tiles/
+	$(GO) test -run '^$$' -bench . -benchmem ./addressbook/ ./tiles/ ./supervision/
 	$(GO) test -count=1 -v -run TestAccuracy ./addressbook/ | sed -n '/kind/,/existing/p'
-	scripts/bench-load.sh demo
-	scripts/bench-entities.sh demo
-	scripts/bench-flags.sh demo
-	scripts/bench-tiles.sh demo
 
-# bench-tiles times the vector tiles over the city scale loaded by bench-city
-# and linked by bench-entities.
-bench-tiles: deps build
-	$(BIN) cluster start >/dev/null
-	scripts/bench-tiles.sh city
-
-# bench-flags evaluates the flag rules over the city scale loaded by
-# bench-city and linked by bench-entities, and times check-ins.
-bench-flags: deps build
-	$(BIN) cluster start >/dev/null
-	scripts/bench-flags.sh city
+# The detailed benchmarks behind rows of the table, on the database of
+# `make bench` (SCALE=demo: of `make bench-quick`):
+# bench-addresses: the index build and its heap, accuracy by kind of typed
+# address, HTTP validation with vegeta, a batch of 2M lines; bench-entities:
+# link accuracy against the generator's ground truth and the tasks pushed by
+# department; bench-flags: precision and recall per flag kind and check-in
+# latency; bench-tiles: every layer set and zoom of the tile list with first
+# builds and sizes, and a sweep of the city for the largest tile.
+SCALE ?= city
 
 bench-addresses: deps build
-	scripts/bench-addresses.sh city
+	scripts/bench-addresses.sh $(SCALE)
 
-bench-city: deps build
-	$(BIN) cluster start >/dev/null
-	scripts/bench-load.sh city
-
-# bench-entities links, measures and re-imports the 2M entities of the city
-# scale loaded by bench-city.
 bench-entities: deps build
 	$(BIN) cluster start >/dev/null
-	scripts/bench-entities.sh city
+	scripts/bench-entities.sh $(SCALE)
+
+bench-flags: deps build
+	$(BIN) cluster start >/dev/null
+	scripts/bench-flags.sh $(SCALE)
+
+bench-tiles: deps build
+	$(BIN) cluster start >/dev/null
+	scripts/bench-tiles.sh $(SCALE)
 
 lint: deps web
 	@files=$$(git ls-files -co --exclude-standard '*.go' 2>/dev/null || find . -name '*.go' -not -path './var/*' -not -path './bin/*'); \

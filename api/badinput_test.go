@@ -179,7 +179,7 @@ func newBadInputCity(t *testing.T) *badInputCity {
 		api.WithAddresses(ix, db), api.WithLibraryFiles(db, db), api.WithEntities(&postgres.EntityWriter{DB: db}),
 		api.WithEntityReader(db), api.WithWorkflow(db), api.WithTaskPolicy(supervision.Policy{}),
 		api.WithFlags(db, supervision.FlagConfig{}), api.WithAlerts(api.NewAlertHub(0)), api.WithPlans(db),
-		api.WithTiles(catalogue, tiler), api.WithAudit(db), api.WithTokens(db), api.WithAuthenticator(db), asAdmin)
+		api.WithTiles(catalogue, tiler), api.WithAudit(db), api.WithTokens(db), api.WithAuthenticator(db), api.WithStats(db), asAdmin)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	c := &badInputCity{url: ts.URL, db: db}
@@ -508,6 +508,11 @@ func badInputCatalogue(fx badFixture) map[string]entry {
 			"address_code", fx.doorplate, "link_status", "matched", "limit", "10", "cursor", base64.RawURLEncoding.EncodeToString([]byte(fx.entity)))
 		return q, vals("never_inspected", "true")
 	}
+	// A statistics query: the last six months, as CSV.
+	period := func(kv ...string) url.Values {
+		last := time.Now().In(supervision.Beijing)
+		return vals(append([]string{"from", last.AddDate(0, -5, 0).Format("2006-01"), "to", last.Format("2006-01"), "format", "csv"}, kv...)...)
+	}
 	noInput := entry{}
 	csv := "type,code,road_code,number,name,lon,lat,wkt\n" +
 		"road,44190000399901,,,测试大道,,,\"LINESTRING(113.7795 22.9475,113.7837 22.9468)\"\n"
@@ -658,6 +663,15 @@ func badInputCatalogue(fx badFixture) map[string]entry {
 			text: []string{"authority"}},
 		"POST /v1/entities/{uscc}/abnormal/remove": {vars: map[string]string{"uscc": fx.delisted},
 			body: obj{"reason": fx.reason, "removed_at": time.Now().Format(time.DateOnly)}},
+
+		"GET /v1/stats/towns":                 {query: period()},
+		"GET /v1/stats/towns/{code}/villages": {vars: map[string]string{"code": fx.town}, query: period()},
+		"GET /v1/stats/villages/{code}/grids": {vars: map[string]string{"code": fx.village}, query: period()},
+		"GET /v1/stats/departments":           {query: period("town", fx.town)},
+		"GET /v1/stats/trend":                 {query: period("town", fx.town, "village", fx.village)},
+		"GET /v1/stats/industries":            {query: period("town", fx.town, "village", fx.village)},
+		"GET /v1/stats/complaints":            {query: period("town", fx.town)},
+		"GET /v1/stats/leads":                 {query: period("town", fx.town)},
 	}
 }
 

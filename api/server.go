@@ -27,6 +27,13 @@ type Checker interface {
 	Ready(ctx context.Context) error
 }
 
+// A ReadyReporter is a Checker that says more in /readyz than ready or
+// not, such as the state of a read replica: ReadyDetails' fields join the
+// answer of a ready server.
+type ReadyReporter interface {
+	ReadyDetails(ctx context.Context) map[string]any
+}
+
 // Config holds the HTTP settings.
 type Config struct {
 	MaxBodyBytes    int64         // default 1 MiB
@@ -102,6 +109,7 @@ type Server struct {
 	tiles    tileServer    // tiles.go
 	console  fs.FS         // console.go
 	audit    AuditLog      // audit.go
+	stats    StatsStore    // stats.go
 
 	authn   Authenticator       // access.go
 	fixed   *auth.Principal     // access.go: the caller of requests without a token
@@ -211,6 +219,7 @@ func (s *Server) routes() {
 	s.alertRoutes(r)
 	s.flagRoutes(r)
 	s.planRoutes(r)
+	s.statsRoutes(r)
 	s.tileRoutes(r)
 	s.consoleRoutes(r)
 
@@ -273,7 +282,15 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	body := map[string]any{"status": "ready"}
+	if rr, ok := s.ready.(ReadyReporter); ok {
+		for k, v := range rr.ReadyDetails(ctx) {
+			if k != "status" {
+				body[k] = v
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
 

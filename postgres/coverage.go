@@ -128,8 +128,11 @@ func (db *DB) LoadCoverage(ctx context.Context, buckets []h3.Cell, all bool) ([]
 		// The whole city is a bulk read: hash joins, never a nested loop.
 		// Just after the city is linked, the statistics still say no
 		// entity has a cell, and the planner, expecting one row, would
-		// loop over the tasks and flags for each of the 2 million.
-		if _, err := tx.Exec(ctx, "SET LOCAL enable_nestloop = off"); err != nil {
+		// loop over the tasks and flags for each of the 2 million. Nor
+		// is it an API query: on a busy machine it outlasts the API's
+		// statement timeout (16 s idle, over 30 s while other work shared
+		// the two cores), and the coverage would never load.
+		if _, err := tx.Exec(ctx, "SET LOCAL enable_nestloop = off; SET LOCAL statement_timeout = 0"); err != nil {
 			return nil, translate(err, "load coverage")
 		}
 	}

@@ -28,12 +28,28 @@ type Options struct {
 	MaxConns         int32         // default: pgx's (max(4, NumCPU))
 	ConnectTimeout   time.Duration // default 3s: a stopped database must fail fast
 	StatementTimeout time.Duration // default 30s, 0 keeps the default; negative disables
+	// Tracer, when set, sees every query of the pool (a pgx.BatchTracer
+	// too sees the queries of batches): tests record the SQL of a path.
+	Tracer pgx.QueryTracer
 }
 
 // Open connects to the database at url. It does not fail when the database
 // is down: the pool connects lazily, so the service can start and report
 // itself unready until the database comes back.
 func Open(ctx context.Context, url string, opt Options) (*DB, error) {
+	cfg, err := poolConfig(url, opt)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open pool: %w", err)
+	}
+	return &DB{pool: pool}, nil
+}
+
+// poolConfig returns the settings of a pool of connections to url.
+func poolConfig(url string, opt Options) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse database url: %w", maskURLError(err))
@@ -52,12 +68,9 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(opt.StatementTimeout.Milliseconds())
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "gridsentry"
+	cfg.ConnConfig.Tracer = opt.Tracer
 	cfg.AfterConnect = registerGeometry
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: open pool: %w", err)
-	}
-	return &DB{pool: pool}, nil
+	return cfg, nil
 }
 
 // Close closes every connection.
@@ -115,6 +128,12 @@ func translate(err error, what string) error {
 			return &derrors.Error{Kind: derrors.Invalid, Message: "rejected by a database constraint", Err: err}
 		case pgErr.Code == "57014":
 			return &derrors.Error{Kind: derrors.Unavailable, Message: "the query took too long", Err: err}
+		case pgErr.Code == "40001":
+			// serialization_failure: only read-only transactions ask for
+			// repeatable read here, so this is a read replica cancelling a
+			// query whose rows the WAL it replays removes
+			// (hot_standby_feedback prevents most of these).
+			return &derrors.Error{Kind: derrors.Unavailable, Message: "the read replica cancelled the query; try again", Err: err}
 		case pgErr.Code[:2] == "08", pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", pgErr.Code[:2] == "53":
 			return &derrors.Error{Kind: derrors.Unavailable, Message: "the database is unavailable", Err: err}
 		}

@@ -23,7 +23,8 @@ FROM (SELECT DISTINCT kind FROM demo_flag_truth) k ORDER BY 1`
 // day its history ends, and measures each kind's precision and recall
 // against the anomalies the generator injected (table demo_flag_truth).
 // With GRIDSENTRY_BENCH_DATABASE_URL it evaluates that database, linked
-// already (make bench, make bench-entities), and reports the time.
+// already (make bench links it; make bench-flags runs this), and reports
+// the time.
 func TestFlagQuality(t *testing.T) {
 	ctx := context.Background()
 	db := linkedCity(t)

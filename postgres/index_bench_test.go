@@ -12,8 +12,8 @@ import (
 )
 
 // BenchmarkLoadAddressIndex loads the address index of the database at
-// GRIDSENTRY_BENCH_DATABASE_URL (make bench points it at the city-scale
-// database) and reports the heap it holds.
+// GRIDSENTRY_BENCH_DATABASE_URL (make bench-addresses points it at the
+// city-scale database) and reports the heap it holds.
 func BenchmarkLoadAddressIndex(b *testing.B) {
 	db, _ := pgtest.BenchDB(b)
 	ctx := context.Background()

@@ -31,7 +31,8 @@ GROUP BY 1, 2 ORDER BY 2 DESC, 1`
 // TestLinkAccuracy links the generated entities of the demo city and
 // measures the links against the generator's ground truth. With
 // GRIDSENTRY_BENCH_DATABASE_URL it measures the links already in that
-// database instead (make bench-entities links the city scale first).
+// database instead (make bench links the city scale first; make
+// bench-entities measures it).
 func TestLinkAccuracy(t *testing.T) {
 	ctx := context.Background()
 	db := linkedCity(t)
@@ -68,7 +69,7 @@ func TestLinkAccuracy(t *testing.T) {
 }
 
 // linkedCity returns the database at GRIDSENTRY_BENCH_DATABASE_URL, linked
-// already (make bench-entities links it), or else a copy of the demo city
+// already (make bench links it), or else a copy of the demo city
 // with its entities linked.
 func linkedCity(t *testing.T) *postgres.DB {
 	t.Helper()

@@ -35,7 +35,9 @@ func (db *DB) Empty(ctx context.Context) (bool, error) {
 // cluster-registration hosts and the truth of the flags. The flag queue's
 // triggers stay off during the load: nothing is queued. So do the tile
 // change feed's: the load records that everything its tables show changed,
-// once, rather than working out the extent of every COPY. A
+// once, rather than working out the extent of every COPY. So do the
+// statistics': the load marks every town stale (RefreshStats makes the
+// rollups). A
 // database without departments first gets the defaults (SeedDefaults),
 // which the tasks and leads name.
 func (db *DB) LoadDemo(ctx context.Context, cfg demo.Config, progress func(rows int)) (demo.Totals, error) {
@@ -107,6 +109,10 @@ func (db *DB) LoadDemo(ctx context.Context, cfg demo.Config, progress func(rows 
 	if _, err := tx.Exec(ctx, `SELECT record_tile_change_everywhere(t) FROM unnest($1::text[]) t`, tileChangesLoaded); err != nil {
 		return totals, translate(err, "record the tile changes")
 	}
+	if _, err := tx.Exec(ctx, `INSERT INTO stats_dirty (town_code, grid_code) SELECT code, '*' FROM towns UNION ALL SELECT '', '*'
+		ON CONFLICT DO NOTHING`); err != nil {
+		return totals, translate(err, "mark the statistics stale")
+	}
 	// The history came with its IDs: move the sequences past them.
 	for _, t := range []string{"inspections", "tasks", "task_events", "leads", "lead_events", "complaints", "violations", "abnormal_listings"} {
 		if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence($1, 'id'), coalesce(max(id), 0) + 1, false) FROM `+
@@ -155,15 +161,19 @@ var flagQueueTriggers = [][2]string{
 // 00009) that LoadDemo fills.
 var tileChangesLoaded = []string{"towns", "villages", "grids", "roads", "doorplates", "buildings", "entities", "tasks"}
 
-// loadTriggersOff are the triggers LoadDemo turns off: the flag queue's, and
-// the tile change feed's for inserts and for the updates of entities that
-// the inspections' trigger makes (last_inspected_at).
+// loadTriggersOff are the triggers LoadDemo turns off: the flag queue's,
+// the tile change feed's and the statistics' (migration 00014) for inserts
+// and for the updates of entities that the inspections' trigger makes
+// (last_inspected_at).
 var loadTriggersOff = func() [][2]string {
 	out := slices.Clone(flagQueueTriggers)
 	for _, t := range tileChangesLoaded {
 		out = append(out, [2]string{t, "tile_changes_" + t + "_insert"})
 	}
-	return append(out, [2]string{"entities", "tile_changes_entities_update"})
+	for _, t := range []string{"entities", "inspections", "tasks", "leads", "complaints"} {
+		out = append(out, [2]string{t, "stats_dirty_" + t + "_insert"})
+	}
+	return append(out, [2]string{"entities", "tile_changes_entities_update"}, [2]string{"entities", "stats_dirty_entities_update"})
 }()
 
 // dropIndexes drops the plain indexes of tables and returns the statements

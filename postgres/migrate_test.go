@@ -55,7 +55,10 @@ func TestMigrationsUpDownUp(t *testing.T) {
 	want := "abnormal_listings address_history api_tokens audit_log buildings campaign_entities campaigns cluster_hosts complaints datasets " +
 		"demo_entity_truth demo_flag_truth departments doorplates entities entity_open_flags entity_versions entity_visits feeds flag_events " +
 		"flag_queue flag_runs flags grids imports inspection_items inspections lead_events leads library_changes places " +
-		"registration_changes restricted_trades roads rooms scope_rules task_events tasks tile_changes towns villages violations"
+		"registration_changes restricted_trades roads rooms scope_rules stats_activity stats_complaints stats_coverage stats_dirty " +
+		"stats_entities stats_flags stats_leads stats_refreshed stats_registrations stats_task_answers stats_tasks stats_town_activity " +
+		"stats_town_complaints stats_town_coverage stats_town_entities stats_town_flags stats_town_registrations " +
+		"stats_town_task_answers stats_town_tasks task_events tasks tile_changes towns villages violations"
 	if got := strings.Join(tables(t, db), " "); got != want {
 		t.Errorf("tables after up = %q, want %q", got, want)
 	}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench-addresses.sh [SCALE]: the address validation benchmarks against the
 # SCALE city (default city) of the private cluster, loading it first if the
-# database gridsentry_bench_SCALE does not hold it yet:
+# database gridsentry_bench_SCALE does not hold it yet (gridsentry bench
+# builds and reuses the same database):
 #   - index build time and heap (BenchmarkLoadAddressIndex),
 #   - in-process validation throughput on one core and accuracy (BenchmarkMatchCity),
 #   - HTTP validate latency at 1,000 requests/s for 30 s (vegeta, on this machine),
@@ -16,7 +17,7 @@ port=18080
 bin/gridsentry cluster start >/dev/null
 url=$(bin/gridsentry cluster createdb --db "$db")
 if ! bin/gridsentry demo --scale "$scale" --database "$db" --log-format text 2>/dev/null; then
-	echo "bench-addresses: $db already holds the $scale-scale demo city (or it could not be loaded: see scripts/bench-load.sh $scale)"
+	echo "bench-addresses: $db already holds the $scale-scale demo city (or it could not be loaded: see gridsentry bench -scale $scale -rebuild)"
 fi
 export GRIDSENTRY_BENCH_DATABASE_URL=$url GRIDSENTRY_BENCH_SCALE=$scale
 

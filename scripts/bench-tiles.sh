@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# bench-tiles.sh SCALE: the vector tile benchmark on the city loaded by
-# bench-load.sh SCALE and linked by bench-entities.sh SCALE (database
-# gridsentry_bench_SCALE): a fixed list of tiles (the tile holding the first
+# bench-tiles.sh SCALE: the vector tile benchmark in detail (gridsentry bench
+# has its rows by zoom), on the database gridsentry bench built and linked
+# (gridsentry_bench_SCALE; make bench, or make bench-quick for demo): a
+# fixed list of tiles (the tile holding the first
 # located entity of each town, zooms 8 to 16) for a building view, the
 # style's table layers and its coverage layers, each built cold and served
 # warm, with sizes; the largest tile of a sweep of the city from z6 to z12;

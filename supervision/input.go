@@ -136,6 +136,19 @@ func (in EntityInput) Entity(now time.Time) (e Entity, err error) {
 	return e, e.Validate()
 }
 
+// InputOf returns the input that gives e back: the line an export for
+// re-import writes (Entity(now) of it returns e for any now after
+// e.ChangedAt).
+func InputOf(e Entity) EntityInput {
+	in := EntityInput{USCC: string(e.USCC), Name: e.Name, Kind: string(e.Kind), Status: string(e.Status),
+		AddressText: e.AddressText, Scope: e.Scope, Industry: e.Industry, LegalRep: e.LegalRep,
+		Phone: e.Phone, IDNumber: e.IDNumber, ReportYear: e.ReportYear, ChangedAt: e.ChangedAt.Format(time.RFC3339Nano)}
+	if !e.RegisteredAt.IsZero() {
+		in.RegisteredAt = e.RegisteredAt.In(Beijing).Format(time.DateOnly)
+	}
+	return in
+}
+
 // Cancellation reports whether the entity came from a cancel change that
 // names only the code: the stored entity gives the rest.
 func (in EntityInput) Cancellation() bool {

@@ -70,13 +70,8 @@ func FuzzEntityInput(f *testing.F) {
 		checkEntity(t, line, in, e, now)
 
 		// Written back as a line, it reads back the same.
-		out := EntityInput{USCC: e.USCC.String(), Name: e.Name, Kind: string(e.Kind), Status: string(e.Status),
-			AddressText: e.AddressText, Scope: e.Scope, Industry: e.Industry, LegalRep: e.LegalRep,
-			Phone: e.Phone, IDNumber: e.IDNumber, ReportYear: e.ReportYear,
-			ChangedAt: e.ChangedAt.Format(time.RFC3339Nano), Change: in.Change}
-		if !e.RegisteredAt.IsZero() {
-			out.RegisteredAt = e.RegisteredAt.In(Beijing).Format(time.DateOnly)
-		}
+		out := InputOf(e)
+		out.Change = in.Change
 		b, err := json.Marshal(out)
 		if err != nil {
 			t.Fatal(err)
@@ -171,5 +166,34 @@ func checkEntity(t *testing.T, line []byte, in EntityInput, e Entity, now time.T
 	}
 	if e.RegisteredAt.IsZero() || e.Name == "" || e.AddressText == "" {
 		fail("a required field is empty")
+	}
+}
+
+// TestInputOf checks that an entity written as an input line reads back
+// the same, the registration date on the same Beijing day.
+func TestInputOf(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, Beijing)
+	e := Entity{USCC: "91441900MA4W000011", Name: "东莞市鸿福贸易有限公司", Kind: Enterprise, Status: Active,
+		RegisteredAt: time.Date(2021, 3, 4, 0, 0, 0, 0, Beijing), AddressText: "东莞市南城街道鸿福路88号3栋502室",
+		Scope: "预包装食品销售", Industry: "F", LegalRep: "张三", Phone: "13800138000", IDNumber: "441900199001011234",
+		ReportYear: 2023, ChangedAt: time.Date(2026, 11, 27, 1, 30, 0, 123000, time.UTC)}
+	in := InputOf(e)
+	if in.RegisteredAt != "2021-03-04" || in.ChangedAt != "2026-11-27T01:30:00.000123Z" {
+		t.Errorf("InputOf: registered_at %q, changed_at %q", in.RegisteredAt, in.ChangedAt)
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in2, err := DecodeEntityInput(b)
+	if err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	e2, err := in2.Entity(now)
+	if err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	if !SameRegistration(&e, &e2) || !e2.ChangedAt.Equal(e.ChangedAt) || !e2.RegisteredAt.Equal(e.RegisteredAt) {
+		t.Errorf("read back\n%+v\nwant\n%+v", e2, e)
 	}
 }

@@ -62,6 +62,20 @@ func openDatabase(ctx context.Context, cfg *config, log *slog.Logger, progress i
 	})
 }
 
+// openReady opens the database as openDatabase does and checks that it is
+// migrated, for the commands that work on a database the service runs on.
+func openReady(ctx context.Context, cfg *config, log *slog.Logger, progress io.Writer, command string) (*postgres.DB, error) {
+	db, err := openDatabase(ctx, cfg, log, progress)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ready(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w (run gridsentry migrate up first)", command, err)
+	}
+	return db, nil
+}
+
 func migrateUp(ctx context.Context, db *postgres.DB, log *slog.Logger) error {
 	m, err := db.Migrator()
 	if err != nil {
@@ -83,6 +97,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.registerDatabase(fs)
+	cfg.registerReads(fs)
 	cfg.registerHTTP(fs)
 	cfg.registerPolicy(fs)
 	cfg.registerFlagRules(fs)
@@ -129,6 +144,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.registerDatabase(fs)
+	cfg.registerReads(fs)
 	cfg.registerHTTP(fs)
 	cfg.registerPolicy(fs)
 	cfg.registerFlagRules(fs)
@@ -161,28 +177,64 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, stdout io.Writer) error {
-	policy, err := cfg.policy()
-	if err != nil {
-		return err
-	}
-	flagCfg, err := cfg.flagConfig()
-	if err != nil {
-		return err
-	}
-	db.SetFlagConfig(flagCfg)
-	tileParts, err := newTileParts(cfg, db)
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (another gridsentry running? choose one with -addr)", cfg.Addr, err)
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	svc, err := startService(ctx, cfg, db, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() { cancel(); svc.wait() }()
+	url := "http://" + ln.Addr().String() + "/"
+	log.Info("serving", "url", url)
+	fmt.Fprintf(stdout, "gridsentry is serving at %s (Ctrl-C to stop)\n", url)
+	if cfg.devToken != "" {
+		fmt.Fprintf(stdout, "local admin token (24 h): %s\nconsole, signed in: %s#token=%s\n", cfg.devToken, url, cfg.devToken)
+	}
+	return svc.srv.Serve(ctx, ln)
+}
+
+// service is what serve runs: the API server over the database (and its
+// read replica, if any), and the work it does in the background (the
+// address index, the relinker, the flag evaluator, the alerts, the
+// replica's checks, the tiles' coverage and cache).
+type service struct {
+	srv   *api.Server
+	index *postgres.AddressIndex
+	tiles *tileParts
+	wait  func() // waits for the background work to end, once ctx is done, and closes the read pool
+}
+
+// startService builds the server and starts its background work, which
+// runs until ctx is done. The benchmark suite (gridsentry bench) measures
+// the same service in process.
+func startService(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger) (*service, error) {
+	policy, err := cfg.policy()
+	if err != nil {
+		return nil, err
+	}
+	flagCfg, err := cfg.flagConfig()
+	if err != nil {
+		return nil, err
+	}
+	db.SetFlagConfig(flagCfg)
+	reads, err := openReads(ctx, cfg, db, log)
+	if err != nil {
+		return nil, err
+	}
+	reads.db.SetFlagConfig(flagCfg)
+	tileParts, err := newTileParts(cfg, reads.feed(db), reads.db)
+	if err != nil {
+		reads.close()
+		return nil, err
+	}
 	// The address index loads in the background: the server answers at once
 	// and /readyz says 503 until the index is in memory.
 	index := postgres.NewAddressIndex(db, log)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -228,6 +280,15 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 		defer wg.Done()
 		_ = evaluator.Run(ctx)
 	}()
+	// The statistics rollups follow the changes the triggers mark.
+	if cfg.StatsRefresh > 0 {
+		refresher := postgres.NewStatsRefresher(db, log, cfg.StatsRefresh)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = refresher.Run(ctx)
+		}()
+	}
 	// Every node listens for the alerts of raised flags and streams them.
 	alerts := api.NewAlertHub(0)
 	wg.Add(1)
@@ -235,15 +296,25 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 		defer wg.Done()
 		_ = postgres.NewAlertListener(db, alerts, log).Run(ctx)
 	}()
-	defer wg.Wait()
+	// The read replica is checked until the end; reads go to the primary
+	// until it is found usable (reads.go says which reads go to it).
+	if reads.replica != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = reads.replica.Run(ctx)
+		}()
+	}
 
-	opts := []api.Option{api.WithAddresses(index, db), api.WithLibraryFiles(db, db),
-		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(db), api.WithWorkflow(db), api.WithTaskPolicy(policy),
-		api.WithFlags(db, flagCfg), api.WithAlerts(alerts), api.WithPlans(db), api.WithConsole(web.Files()),
-		api.WithAuthenticator(db), api.WithAudit(db), api.WithTokens(db)}
+	opts := []api.Option{api.WithAddresses(index, db), api.WithLibraryFiles(db, reads.db),
+		api.WithEntities(&postgres.EntityWriter{DB: db, Policy: policy}), api.WithEntityReader(entityReads{db, reads.db}),
+		api.WithWorkflow(workflowReads{db, reads.db}), api.WithTaskPolicy(policy),
+		api.WithFlags(flagReads{db, reads.db}, flagCfg), api.WithAlerts(alerts), api.WithPlans(db), api.WithConsole(web.Files()),
+		api.WithAuthenticator(db), api.WithAudit(db), api.WithTokens(db), api.WithStats(reads.db)}
 	srv := api.New(api.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxBatchBytes: cfg.MaxBatchBytes, ShutdownTimeout: cfg.ShutdownTimeout,
 		CORSOrigins: cfg.corsOrigins(), PublicTiles: cfg.PublicTiles, RateLimit: float64(cfg.RateLimit), RateBurst: cfg.RateBurst, MaxExports: cfg.MaxExports},
-		db, readiness{db, index}, log, append(opts, tileParts.options()...)...)
+		db, readiness{db, index, reads}, log, append(opts, tileParts.options()...)...)
+	reads.registerMetrics(srv.Registry())
 	// The coverage loads in the background, the tile cache is seeded, and
 	// both follow the change feed.
 	wg.Add(1)
@@ -251,13 +322,10 @@ func serve(ctx context.Context, cfg *config, db *postgres.DB, log *slog.Logger, 
 		defer wg.Done()
 		tileParts.run(ctx, db, srv, cfg.TileSeedZoom, log)
 	}()
-	url := "http://" + ln.Addr().String() + "/"
-	log.Info("serving", "url", url)
-	fmt.Fprintf(stdout, "gridsentry is serving at %s (Ctrl-C to stop)\n", url)
-	if cfg.devToken != "" {
-		fmt.Fprintf(stdout, "local admin token (24 h): %s\nconsole, signed in: %s#token=%s\n", cfg.devToken, url, cfg.devToken)
-	}
-	return srv.Serve(ctx, ln)
+	return &service{srv: srv, index: index, tiles: tileParts, wait: func() {
+		wg.Wait()
+		reads.close()
+	}}, nil
 }
 
 // The database serves the API's entity reads and its workflow, entity
@@ -268,10 +336,22 @@ var (
 	_ api.EntityHistory = (*postgres.DB)(nil)
 	_ api.EntityStore   = (*postgres.EntityWriter)(nil)
 	_ api.FlagStore     = (*postgres.DB)(nil)
+	_ api.StatsStore    = (*postgres.DB)(nil)
 )
 
 // The database streams the API's entity exports.
 var _ api.EntityExporter = (*postgres.DB)(nil)
+
+// The stores that route reads between the primary and the read pool serve
+// the same interfaces.
+var (
+	_ api.EntityReader   = entityReads{}
+	_ api.EntityExporter = entityReads{}
+	_ api.WorkflowStore  = workflowReads{}
+	_ api.EntityHistory  = workflowReads{}
+	_ api.FlagStore      = flagReads{}
+	_ api.ReadyReporter  = readiness{}
+)
 
 // The API's alert hub follows the database's alert listener.
 var _ postgres.AlertSink = (*api.AlertHub)(nil)
@@ -283,10 +363,17 @@ var _ postgres.AlertSink = (*api.AlertHub)(nil)
 const defaultMemoryLimit = 1700 << 20
 
 // readiness is ready when the database is and the address index is loaded.
+// The read replica does not decide it: reads fail over to the primary
+// while the replica is unusable, so a node without it still answers. It
+// reports the replica's state beside (ReadyDetails).
 type readiness struct {
 	db    *postgres.DB
 	index *postgres.AddressIndex
+	reads readPool
 }
+
+// ReadyDetails reports the read replica in /readyz.
+func (r readiness) ReadyDetails(context.Context) map[string]any { return r.reads.details() }
 
 func (r readiness) Ready(ctx context.Context) error {
 	if err := r.db.Ready(ctx); err != nil {
@@ -411,6 +498,13 @@ func loadDemo(ctx context.Context, db *postgres.DB, dc demo.Config, log *slog.Lo
 		return fmt.Errorf("demo: load failed, nothing was stored: %w", err)
 	}
 	_ = bar.Finish()
+	// The load keeps the statistics triggers off and marks every town:
+	// the rollups are complete when the load returns.
+	refreshed := time.Now()
+	if _, err := db.RefreshStats(ctx, true, nil); err != nil {
+		return fmt.Errorf("demo: the city is loaded, its statistics are not (run gridsentry stats refresh): %w", err)
+	}
+	log.Info("statistics refreshed", "duration", time.Since(refreshed).Round(time.Millisecond).String())
 	log.Info("demo city loaded", "scale", dc.Scale, "seed", dc.Seed, "duration", time.Since(start).Round(time.Millisecond).String(),
 		"towns", totals.Towns, "villages", totals.Villages, "grids", totals.Grids, "roads", totals.Roads,
 		"doorplates", totals.Doorplates, "places", totals.Places, "buildings", totals.Buildings, "rooms", totals.Rooms,

@@ -18,6 +18,8 @@ import (
 // from the environment. It is printed at start with secrets masked.
 type config struct {
 	DatabaseURL      string        // DATABASE_URL; empty: the private cluster
+	ReadDatabaseURL  string        // GRIDSENTRY_READ_DATABASE_URL: a streaming replica for the reads that may lag; empty: none
+	ReadMaxLag       time.Duration // GRIDSENTRY_READ_MAX_LAG: further behind, reads go to the primary
 	DataDir          string        // GRIDSENTRY_DATA_DIR: the private cluster's directory
 	Database         string        // GRIDSENTRY_DATABASE: database name in the private cluster
 	Addr             string        // GRIDSENTRY_ADDR: listen address
@@ -34,6 +36,7 @@ type config struct {
 	HolidaysFile     string        // GRIDSENTRY_HOLIDAYS_FILE: public holidays and make-up working days
 	FlagConfigFile   string        // GRIDSENTRY_FLAG_CONFIG: thresholds of the flag rules (JSON)
 	FlagsFullEvery   time.Duration // GRIDSENTRY_FLAGS_FULL_EVERY: how often every flag is evaluated afresh
+	StatsRefresh     time.Duration // GRIDSENTRY_STATS_REFRESH: how often the statistics rollups are refreshed; 0: never
 	CORSOrigins      string        // GRIDSENTRY_CORS_ORIGINS: origins allowed to call the API from a browser
 	PublicTiles      bool          // GRIDSENTRY_PUBLIC_TILES: tiles readable without a token
 	RateLimit        int           // GRIDSENTRY_RATE_LIMIT: requests a second per token; 0: none
@@ -162,6 +165,9 @@ func (c *config) registerHTTP(fs *flag.FlagSet) {
 	fs.IntVar(&c.TileSeedZoom, "tile-seed-zoom", envInt("GRIDSENTRY_TILE_SEED_ZOOM", 12),
 		"cache the style's tiles from zoom 6 to this zoom at start (and coverage again every 10 minutes); "+
 			"0: none (env GRIDSENTRY_TILE_SEED_ZOOM)")
+	fs.DurationVar(&c.StatsRefresh, "stats-refresh", envDuration("GRIDSENTRY_STATS_REFRESH", 30*time.Second),
+		"how often the statistics rollups are brought up to date with the changes since the last refresh, and at once "+
+			"after a quiet spell this long; 0: never (run gridsentry stats refresh instead) (env GRIDSENTRY_STATS_REFRESH)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("GRIDSENTRY_SHUTDOWN_TIMEOUT", 15*time.Second),
 		"grace period for in-flight requests at shutdown (env GRIDSENTRY_SHUTDOWN_TIMEOUT)")
 }
@@ -187,11 +193,13 @@ func (c *config) logger(w io.Writer) (*slog.Logger, error) {
 func (c *config) logValues() []any {
 	return []any{
 		"database_url", maskURL(c.DatabaseURL), "data_dir", c.DataDir, "database", c.Database,
+		"read_database_url", maskURL(c.ReadDatabaseURL), "read_max_lag", c.ReadMaxLag.String(),
 		"addr", c.Addr, "log_level", c.LogLevel, "log_format", c.LogFormat,
 		"max_body_bytes", c.MaxBodyBytes, "max_batch_bytes", c.MaxBatchBytes, "statement_timeout", c.StatementTimeout.String(),
 		"shutdown_timeout", c.ShutdownTimeout.String(), "db_max_conns", c.DBMaxConns,
 		"first_check_days", c.FirstCheckDays, "change_check_days", c.ChangeCheckDays, "permit_days", c.PermitDays,
 		"cors_origins", c.CORSOrigins, "public_tiles", c.PublicTiles, "rate_limit", c.RateLimit, "rate_burst", c.RateBurst, "max_exports", c.MaxExports, "holidays_file", c.HolidaysFile, "flag_config", c.FlagConfigFile, "flags_full_every", c.FlagsFullEvery.String(),
+		"stats_refresh", c.StatsRefresh.String(),
 		"tile_cache_mb", c.TileCacheMB, "tile_seed_zoom", c.TileSeedZoom,
 	}
 }
@@ -260,7 +268,7 @@ func checkEnv() error {
 			}
 		}
 	}
-	for _, key := range []string{"GRIDSENTRY_STATEMENT_TIMEOUT", "GRIDSENTRY_SHUTDOWN_TIMEOUT"} {
+	for _, key := range []string{"GRIDSENTRY_STATEMENT_TIMEOUT", "GRIDSENTRY_SHUTDOWN_TIMEOUT", "GRIDSENTRY_READ_MAX_LAG", "GRIDSENTRY_STATS_REFRESH"} {
 		if v := env(key, ""); v != "" {
 			if _, err := time.ParseDuration(v); err != nil {
 				return fmt.Errorf("%s=%q is not a duration such as 30s", key, v)

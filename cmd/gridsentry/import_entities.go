@@ -106,10 +106,8 @@ flags:`)
 	}
 	defer im.Rollback(context.WithoutCancel(ctx))
 
-	var rep supervision.FeedReport
 	printed := 0
 	reject := func(le supervision.LineError) error {
-		rep.Rejected++
 		if printed < printedRejections {
 			if printed == 0 {
 				fmt.Fprintln(stderr)
@@ -122,35 +120,9 @@ flags:`)
 		}
 		return nil
 	}
-	now := time.Now()
-	for {
-		chunk, bad, err := lines.next(entityChunk, now)
-		if err != nil {
-			return fmt.Errorf("import entities %s failed, nothing was written: %w", name, err)
-		}
-		rep.Lines += len(chunk) + len(bad)
-		for _, le := range bad {
-			if err := reject(le); err != nil {
-				return err
-			}
-		}
-		if len(chunk) == 0 && len(bad) == 0 {
-			break
-		}
-		linkWrites(ix, chunk)
-		results, err := im.Write(ctx, chunk)
-		if err != nil {
-			return fmt.Errorf("import entities %s failed, nothing was written: %w", name, err)
-		}
-		for _, r := range results {
-			if r.Outcome == supervision.Rejected {
-				rep.Rejected--
-				if err := reject(supervision.LineError{Line: r.Line, USCC: string(r.USCC), Error: r.Error}); err != nil {
-					return err
-				}
-			}
-		}
-		rep.Count(results)
+	rep, err := importEntities(ctx, im, ix, lines, reject)
+	if err != nil {
+		return fmt.Errorf("import entities %s failed, nothing was written: %w", name, err)
 	}
 	_ = bar.Finish()
 	if *dryRun {
@@ -176,6 +148,45 @@ flags:`)
 		return &exitError{code: exitRejected, err: fmt.Errorf("%d lines of %s were rejected; the others were loaded", rep.Rejected, name)}
 	}
 	return nil
+}
+
+// importEntities reads lines a chunk at a time, links each chunk's
+// registered addresses through ix and writes it into im, until the lines
+// end. reject hears each line rejected, by the reader or by the write.
+func importEntities(ctx context.Context, im *postgres.EntityImport, ix *addressbook.Index, lines *entityLines,
+	reject func(supervision.LineError) error) (supervision.FeedReport, error) {
+	var rep supervision.FeedReport
+	now := time.Now()
+	for {
+		chunk, bad, err := lines.next(entityChunk, now)
+		if err != nil {
+			return rep, err
+		}
+		rep.Lines += len(chunk) + len(bad)
+		for _, le := range bad {
+			rep.Rejected++
+			if err := reject(le); err != nil {
+				return rep, err
+			}
+		}
+		if len(chunk) == 0 && len(bad) == 0 {
+			return rep, nil
+		}
+		linkWrites(ix, chunk)
+		results, err := im.Write(ctx, chunk)
+		if err != nil {
+			return rep, err
+		}
+		for _, r := range results {
+			if r.Outcome == supervision.Rejected {
+				// rep.Count counts it.
+				if err := reject(supervision.LineError{Line: r.Line, USCC: string(r.USCC), Error: r.Error}); err != nil {
+					return rep, err
+				}
+			}
+		}
+		rep.Count(results)
+	}
 }
 
 // entityFormat reports whether the file is CSV (else NDJSON).

@@ -9,11 +9,14 @@
 //	gridsentry migrate up|down|status      apply, roll back one, or list migrations
 //	gridsentry demo --scale demo|city --seed N   load the generated demo city into an empty database
 //	gridsentry cluster start|stop|status|url|createdb   manage the private PostgreSQL cluster
+//	gridsentry cluster replica start|stop|status       a streaming replica of it, for -read-database-url
 //	gridsentry import addresses|buildings|all FILE     load a library file (docs/library-formats.md)
 //	gridsentry import entities FILE                    load market entities (NDJSON or CSV)
 //	gridsentry link [-all]                             link market entities to the library
 //	gridsentry flags recompute|evaluate                evaluate the flag rules
+//	gridsentry stats refresh [-full] | bench           refresh the statistics rollups, or time the statistics API
 //	gridsentry tiles bench                             benchmark the vector tiles
+//	gridsentry bench -scale city|demo [-rebuild]       the benchmark suite: one table (make bench)
 //	gridsentry token create -role R [-town CODE] [-department D] [-ttl 720h]   issue an API token
 //	gridsentry token list|revoke ID                    list the API tokens, or revoke one
 //	gridsentry audit [-action A] [-since T] [-json] ...  print the audit log, newest first
@@ -75,13 +78,18 @@ commands:
   serve     serve the database at DATABASE_URL
   migrate   up | down | status: apply, roll back one, or list migrations
   demo      load the generated demo city (--scale demo|city --seed N) into an empty database
-  cluster   start | stop | status | url | createdb: manage the private PostgreSQL cluster
+  cluster   start | stop | status | url | createdb: manage the private PostgreSQL cluster;
+            replica start | stop | status: a streaming replica of it, for -read-database-url
   demo-cases  typed addresses of the demo city with ground truth, or as validate/vegeta requests
   import    addresses|buildings|all FILE: load a CSV or GeoJSON file into the standard address library;
             entities FILE: load market entities (NDJSON or CSV), linking and pushing them
   link      link unlinked market entities to the library (-all: re-link every one)
   flags     evaluate the flag rules: recompute (all, afresh) or evaluate (the queued changes)
+  stats     refresh [-full]: bring the statistics rollups up to date (-full: every town afresh);
+            bench: time every statistics route over the API in process
   tiles     bench: time vector tiles cold and cached, their sizes, and cached throughput over HTTP
+  bench     the benchmark suite: build or reuse the city of -scale city|demo, measure the service on it,
+            print one table (make bench, make bench-quick); readme: put the newest table into the README
   token     create -role R [-town CODE] [-department D] [-ttl 720h] [-note TEXT]: issue an API token,
             printed once; list: every token and its status; revoke ID: revoke one at once
   audit     print the audit log, newest first (-token, -action, -route, -object, -since, -until,
@@ -122,8 +130,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runLink(ctx, rest, stdout, stderr)
 	case "flags":
 		return runFlags(ctx, rest, stdout, stderr)
+	case "stats":
+		return runStats(ctx, rest, stdout, stderr)
 	case "tiles":
 		return runTiles(ctx, rest, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, stdout, stderr)
 	case "token":
 		return runToken(ctx, rest, stdout, stderr)
 	case "audit":

@@ -141,6 +141,7 @@ func TestBadUsage(t *testing.T) {
 		{"no command", nil, "no command"},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
 		{"migrate without action", []string{"migrate"}, "up, down or status"},
+		{"stats without action", []string{"stats"}, "refresh or bench"},
 		{"bad scale", []string{"demo", "-scale", "galaxy"}, "-scale"},
 		{"serve without database", []string{"serve", "-database-url", ""}, "DATABASE_URL"},
 		{"stray argument", []string{"dev", "extra"}, `unexpected argument "extra"`},

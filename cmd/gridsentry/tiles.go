@@ -22,21 +22,22 @@ type tileParts struct {
 	follower  *tiles.Follower
 }
 
-// newTileParts checks the tile settings and builds the parts over db.
-func newTileParts(cfg *config, db *postgres.DB) (*tileParts, error) {
+// newTileParts checks the tile settings and builds the parts: tiles and
+// coverage read from reads, changes followed on feed.
+func newTileParts(cfg *config, feed tiles.ChangeFeed, reads *postgres.DB) (*tileParts, error) {
 	if cfg.TileCacheMB < 0 {
 		return nil, fmt.Errorf("-tile-cache-mb: %d is negative (0 turns the cache off)", cfg.TileCacheMB)
 	}
 	if cfg.TileSeedZoom != 0 && (cfg.TileSeedZoom < seedMinZoom || cfg.TileSeedZoom > 16) {
 		return nil, fmt.Errorf("-tile-seed-zoom: %d is not 0 (none) or a zoom from %d to 16", cfg.TileSeedZoom, seedMinZoom)
 	}
-	p := &tileParts{catalogue: tiles.DefaultCatalogue(), coverage: tiles.NewCoverage(db)}
+	p := &tileParts{catalogue: tiles.DefaultCatalogue(), coverage: tiles.NewCoverage(reads)}
 	if cfg.TileCacheMB > 0 {
 		p.cache = tiles.NewCache(int64(cfg.TileCacheMB) << 20)
 	}
 	p.tiler = &tiles.Tiler{Catalogue: p.catalogue, Builders: map[tiles.Kind]tiles.Builder{
-		tiles.Table: db, tiles.Computed: p.coverage.Builder()}}
-	p.follower = &tiles.Follower{Feed: db, Cache: p.cache, Coverage: p.coverage}
+		tiles.Table: reads, tiles.Computed: p.coverage.Builder()}}
+	p.follower = &tiles.Follower{Feed: feed, Cache: p.cache, Coverage: p.coverage}
 	return p, nil
 }
 

@@ -84,7 +84,7 @@ var benchLayerSets = []struct {
 // server answers over HTTP to clients on this machine.
 func benchTiles(ctx context.Context, db *postgres.DB, log *slog.Logger, w io.Writer, sweepZoom int, d time.Duration, clients int) error {
 	cfg := &config{TileCacheMB: 1024}
-	parts, err := newTileParts(cfg, db)
+	parts, err := newTileParts(cfg, db, db)
 	if err != nil {
 		return err
 	}
@@ -110,50 +110,23 @@ func benchTiles(ctx context.Context, db *postgres.DB, log *slog.Logger, w io.Wri
 		h.ServeHTTP(rec, req)
 		return rec, time.Since(t0)
 	}
-	type result struct {
-		first, cold, warm []time.Duration
-		raw, gz           []int
-	}
-	var warmPaths []string
-	largest, largestPath := 0, ""
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "\n%d anchor points (the first located entity of each town); tiles built in process through the HTTP handler, gzip accepted.\n"+
 		"first: the first build of each tile (database pages perhaps on disk); cold: built again with the tile cache flushed; warm: from the tile cache\n", len(anchors))
+	list, err := measureTileList(anchors, get, func() { parts.cache.Flush() })
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "layers\tz\ttiles\tfirst p95 ms\tcold p50 ms\tcold p95 ms\tcold max ms\twarm p50 µs\tmax KB\tmax gzip KB\t")
-	for _, set := range benchLayerSets {
-		for z := set.minZ; z <= set.maxZ; z++ {
-			var r result
-			seen := map[maptile.Tile]bool{}
-			for _, a := range anchors {
-				t := maptile.At(a, maptile.Zoom(z))
-				if seen[t] {
-					continue
-				}
-				seen[t] = true
-				path := fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", set.layers, z, t.X, t.Y)
-				parts.cache.Flush()
-				_, first := get(path, true)
-				parts.cache.Flush()
-				rec, cold := get(path, true)
-				if rec.Code != http.StatusOK {
-					return fmt.Errorf("tiles bench: %s: %d %s", path, rec.Code, rec.Body.String())
-				}
-				gz := rec.Body.Len()
-				rec, warm := get(path, false)
-				raw := rec.Body.Len()
-				if rec.Header().Get("X-Cache") != "hit" {
-					return fmt.Errorf("tiles bench: %s was not cached", path)
-				}
-				r.first, r.cold, r.warm = append(r.first, first), append(r.cold, cold), append(r.warm, warm)
-				r.raw, r.gz = append(r.raw, raw), append(r.gz, gz)
-				warmPaths = append(warmPaths, path)
-				if raw > largest {
-					largest, largestPath = raw, path
-				}
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\t%.1f\t%.1f\t\n", set.layers, z, len(r.cold),
-				ms(pct(r.first, 95)), ms(pct(r.cold, 50)), ms(pct(r.cold, 95)), ms(pct(r.cold, 100)), float64(pct(r.warm, 50).Nanoseconds())/1e3,
-				float64(slices.Max(r.raw))/1024, float64(slices.Max(r.gz))/1024)
+	var warmPaths []string
+	largest, largestPath := 0, ""
+	for _, r := range list {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\t%.1f\t%.1f\t\n", r.layers, r.z, len(r.cold),
+			ms(pct(r.first, 95)), ms(pct(r.cold, 50)), ms(pct(r.cold, 95)), ms(pct(r.cold, 100)), float64(pct(r.warm, 50).Nanoseconds())/1e3,
+			float64(slices.Max(r.raw))/1024, float64(slices.Max(r.gz))/1024)
+		warmPaths = append(warmPaths, r.paths...)
+		if l, p := r.largest(); l > largest {
+			largest, largestPath = l, p
 		}
 	}
 	tw.Flush()
@@ -197,8 +170,93 @@ func benchTiles(ctx context.Context, db *postgres.DB, log *slog.Logger, w io.Wri
 	hs := &http.Server{Handler: h}
 	go func() { _ = hs.Serve(ln) }()
 	defer hs.Close()
-	base := "http://" + ln.Addr().String()
+	tp := cachedThroughput(ctx, "http://"+ln.Addr().String(), nil, warmPaths, d, clients)
+	fmt.Fprintf(w, "cached tiles over HTTP: %.0f tiles/s (%d clients on this machine, %s; p50 %.2f ms, p99 %.2f ms; %d failed)\n",
+		tp.perSecond(), clients, d, ms(pct(tp.latencies, 50)), ms(pct(tp.latencies, 99)), tp.failed)
+	st := parts.cache.Stats()
+	fmt.Fprintf(w, "cache: %d tiles, %.1f MB; %d hits, %d misses\n", st.Entries, float64(st.Bytes)/(1<<20), st.Hits, st.Misses)
+	return nil
+}
+
+// tileZoom is what the fixed list measured of one layer set at one zoom:
+// each tile's latency built first, built cold (the cache flushed) and
+// served warm, and its size raw and gzipped.
+type tileZoom struct {
+	layers            string
+	z                 int
+	paths             []string
+	first, cold, warm []time.Duration
+	raw, gz           []int
+}
+
+// largest returns the size and path of the largest tile, uncompressed.
+func (r tileZoom) largest() (int, string) {
+	size, path := 0, ""
+	for i, n := range r.raw {
+		if n > size {
+			size, path = n, r.paths[i]
+		}
+	}
+	return size, path
+}
+
+// measureTileList measures the fixed list of tiles: for each of
+// benchLayerSets and each of its zooms, the tiles holding the anchors, each
+// built (first), built again after flush (cold) and served again (warm).
+// get requests a path, with gzip accepted or not, and times it; flush
+// empties the tile cache.
+func measureTileList(anchors []orb.Point, get func(path string, gzip bool) (*httptest.ResponseRecorder, time.Duration), flush func()) ([]tileZoom, error) {
+	var out []tileZoom
+	for _, set := range benchLayerSets {
+		for z := set.minZ; z <= set.maxZ; z++ {
+			r := tileZoom{layers: set.layers, z: z}
+			seen := map[maptile.Tile]bool{}
+			for _, a := range anchors {
+				t := maptile.At(a, maptile.Zoom(z))
+				if seen[t] {
+					continue
+				}
+				seen[t] = true
+				path := fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt", set.layers, z, t.X, t.Y)
+				flush()
+				_, first := get(path, true)
+				flush()
+				rec, cold := get(path, true)
+				if rec.Code != http.StatusOK {
+					return nil, fmt.Errorf("tiles bench: %s: %d %s", path, rec.Code, rec.Body.String())
+				}
+				gz := rec.Body.Len()
+				rec, warm := get(path, false)
+				raw := rec.Body.Len()
+				if rec.Header().Get("X-Cache") != "hit" {
+					return nil, fmt.Errorf("tiles bench: %s was not cached", path)
+				}
+				r.paths = append(r.paths, path)
+				r.first, r.cold, r.warm = append(r.first, first), append(r.cold, cold), append(r.warm, warm)
+				r.raw, r.gz = append(r.raw, raw), append(r.gz, gz)
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// tileThroughput is what cachedThroughput measured.
+type tileThroughput struct {
+	served, failed int64
+	took           time.Duration
+	latencies      []time.Duration
+}
+
+func (t tileThroughput) perSecond() float64 { return float64(t.served) / t.took.Seconds() }
+
+// cachedThroughput requests the given cached tiles, gzipped, from the
+// server at base for d, from clients goroutines at once, each picking
+// tiles at random; header goes with every request. An answer other than
+// a cache hit counts as failed.
+func cachedThroughput(ctx context.Context, base string, header http.Header, paths []string, d time.Duration, clients int) tileThroughput {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, DisableCompression: true}}
+	defer client.CloseIdleConnections()
 	var served, failed atomic.Int64
 	var lat []time.Duration
 	var mu sync.Mutex
@@ -210,8 +268,11 @@ func benchTiles(ctx context.Context, db *postgres.DB, log *slog.Logger, w io.Wri
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(i), 7))
 			var mine []time.Duration
-			for time.Now().Before(deadline) {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+warmPaths[rng.IntN(len(warmPaths))], nil)
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+paths[rng.IntN(len(paths))], nil)
+				for k, v := range header {
+					req.Header[k] = v
+				}
 				req.Header.Set("Accept-Encoding", "gzip")
 				t0 := time.Now()
 				resp, err := client.Do(req)
@@ -234,11 +295,7 @@ func benchTiles(ctx context.Context, db *postgres.DB, log *slog.Logger, w io.Wri
 		}()
 	}
 	wg.Wait()
-	fmt.Fprintf(w, "cached tiles over HTTP: %.0f tiles/s (%d clients on this machine, %s; p50 %.2f ms, p99 %.2f ms; %d failed)\n",
-		float64(served.Load())/d.Seconds(), clients, d, ms(pct(lat, 50)), ms(pct(lat, 99)), failed.Load())
-	st := parts.cache.Stats()
-	fmt.Fprintf(w, "cache: %d tiles, %.1f MB; %d hits, %d misses\n", st.Entries, float64(st.Bytes)/(1<<20), st.Hits, st.Misses)
-	return nil
+	return tileThroughput{served: served.Load(), failed: failed.Load(), took: d, latencies: lat}
 }
 
 // benchAnchors returns the location of the first located entity of each
@@ -269,15 +326,12 @@ func benchAnchors(ctx context.Context, db *postgres.DB) ([]orb.Point, error) {
 	return out, nil
 }
 
-// pct returns the p-th percentile of ds (100: the largest).
+// pct returns the p-th percentile of ds by nearest rank (100: the
+// largest), ds in any order.
 func pct(ds []time.Duration, p int) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
 	s := slices.Clone(ds)
 	slices.Sort(s)
-	i := min(len(s)-1, (len(s)*p+99)/100-1)
-	return s[max(i, 0)]
+	return rank(s, p)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

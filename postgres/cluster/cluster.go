@@ -303,6 +303,20 @@ func (c *Cluster) CreateDatabase(ctx context.Context, name string, dropFirst boo
 	return nil
 }
 
+// DatabaseExists reports whether the running cluster has the database name.
+func (c *Cluster) DatabaseExists(ctx context.Context, name string) (bool, error) {
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	if err != nil {
+		return false, fmt.Errorf("cluster: look for database %q: %w", name, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return false, fmt.Errorf("cluster: look for database %q: %w", name, err)
+	}
+	return exists, nil
+}
+
 // dataVersion returns the major version recorded in the data directory, or
 // "" when there is none.
 func (c *Cluster) dataVersion() string {
@@ -344,7 +358,9 @@ func (c *Cluster) initdb(ctx context.Context, a *account, major int) error {
 	hba := "# Written by gridsentry: the server listens on 127.0.0.1 and a private socket directory only.\n" +
 		"# TYPE  DATABASE  USER  ADDRESS       METHOD\n" +
 		"local   all       all                 trust\n" +
-		"host    all       all   127.0.0.1/32  trust\n"
+		"host    all       all   127.0.0.1/32  trust\n" +
+		"# Streaming replicas (gridsentry cluster replica), which the database \"all\" does not admit.\n" +
+		hbaReplication
 	if err := writeFile(a, filepath.Join(data, "pg_hba.conf"), hba, 0o600); err != nil {
 		return err
 	}
@@ -374,16 +390,37 @@ random_page_cost = 1.1
 jit = off
 
 # fsync stays on: a crash loses at most the last fraction of a second of
-# commits, never the cluster. wal_level minimal lets COPY into a table made in
-# the same transaction skip the WAL.
+# commits, never the cluster.
 synchronous_commit = off
-wal_level = minimal
-max_wal_senders = 0
 max_wal_size = 4GB
 checkpoint_timeout = 15min
 checkpoint_completion_target = 0.9
 `, port, strings.ReplaceAll(sockDir, "'", "''"), mem,
 		clamp(mem/48, 128, 1024), clamp(mem/2, 256, 1<<20), clamp(mem/24, 64, 1024))
+	if c.replicationMarked() || c.Standby() {
+		// A primary and its replicas have the same settings: a standby
+		// refuses to start with fewer WAL senders than its primary.
+		conf += `
+# Streaming replication (gridsentry cluster replica): WAL for replicas, and
+# enough kept for one stopped for a while to catch up. A replica's feedback
+# keeps vacuum on the primary from cancelling its long reads.
+wal_level = replica
+max_wal_senders = 10
+wal_keep_size = 1GB
+hot_standby = on
+hot_standby_feedback = on
+`
+		if c.Standby() {
+			conf += "include_if_exists = '" + standbyConf + "'\n"
+		}
+	} else {
+		conf += `
+# wal_level minimal lets COPY into a table made in the same transaction skip
+# the WAL; gridsentry cluster replica turns on streaming replication.
+wal_level = minimal
+max_wal_senders = 0
+`
+	}
 	return writeFile(a, filepath.Join(c.dataDir(), "gridsentry.conf"), conf, 0o600)
 }
 

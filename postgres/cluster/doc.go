@@ -14,6 +14,14 @@
 //	port           the port of the last start, reused while it is free
 //	start.lock     held while a process starts the cluster
 //	run/           the Unix socket directory, or a directory under /tmp when this path is too long for a socket
+//	replication    present when replicas stream from the cluster (EnableReplication), or it is one (StartReplica)
+//
+// A cluster on its own runs with wal_level minimal, which lets a bulk load
+// skip the WAL. EnableReplication makes it a primary (wal_level replica, WAL
+// senders, replication connections on loopback), and StartReplica makes
+// another directory (var/pg-replica) a hot-standby streaming replica of it:
+// a pg_basebackup copy with standby.signal, its primary_conninfo in
+// data/gridsentry-standby.conf, rewritten at each start.
 //
 // The settings suit bulk loads on a developer's machine without putting the data
 // at risk: fsync stays on; synchronous_commit is off, so a crash can lose the

@@ -146,7 +146,10 @@ func loadTemplate(ctx context.Context, url string) error {
 	if err := m.Up(ctx, slog.New(slog.DiscardHandler)); err != nil {
 		return err
 	}
-	_, err = db.LoadDemo(ctx, demo.Config{Scale: demo.ScaleDemo, Seed: 1}, nil)
+	if _, err = db.LoadDemo(ctx, demo.Config{Scale: demo.ScaleDemo, Seed: 1}, nil); err != nil {
+		return err
+	}
+	_, err = db.RefreshStats(ctx, true, nil) // the rollups, as gridsentry demo leaves them
 	return err
 }
 
