@@ -1,5 +1,7 @@
 // Builds the console into dist/: index.html and assets/ (content-hashed
 // names, so the server may cache assets/ for ever and index.html not at all).
+// ECharts (charts.ts) and terra-draw (draw.ts) are chunks of their own,
+// imported when a screen first needs them.
 // MapLibre 6 runs its tile workers from a module file of its own, which is
 // copied beside the bundle and named to the bundle through a define.
 import { build } from "esbuild";
@@ -37,6 +39,9 @@ const result = await build({
   sourcemap: watch ? "inline" : false,
   outdir: assets,
   entryNames: "[name]-[hash]",
+  // The statistics' charts and the screening's drawing load on first use.
+  splitting: true,
+  chunkNames: "[name]-[hash]",
   assetNames: "[name]-[hash]",
   loader: { ".svg": "file" },
   define: { __WORKER_FILE__: JSON.stringify(workerName) },

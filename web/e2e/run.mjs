@@ -6,14 +6,15 @@
 // GRIDSENTRY_E2E_TOKEN is an admin token (the one `gridsentry dev` prints).
 // With GRIDSENTRY_E2E_CLERK_TOKEN (a clerk's) and GRIDSENTRY_E2E_TOWN_TOKEN
 // (a grid manager's of town GRIDSENTRY_E2E_TOWN) the run also checks what
-// those roles see. The console is opened first without a token: it must
+// those roles see. The statistics and screening steps need the statistics
+// and screening API (/v1/stats, /v1/entities/count and /geojson, /v1/filters). The console is opened first without a token: it must
 // ask to sign in and get nothing from the API.
 //
 // Any console error, page error, failed request or HTTP error answer fails
 // the run, but the 401s a step expects (a refused token before signing in),
 // which the step counts itself. Screenshots go to e2e/screenshots/.
 import { chromium } from "playwright-core";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -312,6 +313,147 @@ await step("layers catalogue with TileJSON and preview", async () => {
   await page.screenshot({ path: join(shots, "layers.png") });
 });
 
+/** settled waits until no card or count of the page is still loading. */
+async function settled(timeout = 60000) {
+  await page.waitForFunction(() => !document.querySelector("[aria-busy='true']"), null, { timeout, polling: 200 });
+}
+
+/**
+ * downloaded clicks a download button and checks what a plain link could
+ * not do: the request carried the token. It returns the file's name and bytes.
+ */
+async function downloaded(button, urlPart) {
+  const asked = page.waitForRequest((r) => r.url().includes(urlPart), { timeout: 30000 });
+  const file = page.waitForEvent("download", { timeout: 60000 });
+  await page.click(button);
+  const sent = (await asked).headers()["authorization"];
+  if (sent !== `Bearer ${token}`) throw new Error(`the download ${urlPart} was asked for with Authorization ${sent}`);
+  const d = await file;
+  const path = await d.path();
+  if (!path) throw new Error(`the download ${urlPart} failed: ${await d.failure()}`);
+  return { name: d.suggestedFilename(), bytes: await readFile(path) };
+}
+
+let statsTown;
+await step("the statistics screen shows the city's towns and drills down a town", async () => {
+  await page.goto(`${base}/#/stats`);
+  await page.waitForSelector("#stats-area-table tbody tr", { timeout: 30000 });
+  await settled();
+  const charts = await page.locator(".chart svg").count();
+  if (charts < 6) throw new Error(`${charts} charts drawn, want the entities, tasks, coverage, trend, hot spots and lead flows`);
+  const towns = await page.$$eval("#stats-area-table tbody tr[data-code]", (rows) => rows.map((r) => r.dataset.code).filter(Boolean));
+  if (towns.length < 2) throw new Error(`the town table lists ${JSON.stringify(towns)}`);
+  // The table's figures are the API's.
+  const res = await page.request.get(`${base}/v1/stats/towns`, auth);
+  const api = (await res.json()).items.find((t) => t.code === towns[0]);
+  const active = await page.locator(`#stats-area-table tr[data-code='${towns[0]}'] td:nth-child(3)`).innerText();
+  if (active !== api.entities.active.toLocaleString("zh-CN")) throw new Error(`the table shows ${active} active entities in ${api.name}, the API ${api.entities.active}`);
+  await page.screenshot({ path: join(shots, "stats.png") });
+  // A click on a town's row opens its villages.
+  statsTown = { code: towns[0], name: api.name };
+  await page.click(`#stats-area-table tr[data-code='${towns[0]}'] td:nth-child(2)`);
+  await page.locator("#stats-crumbs [aria-current='page']", { hasText: api.name }).waitFor({ timeout: 15000 });
+  await page.waitForSelector("#stats-area-table tbody tr", { timeout: 30000 });
+  await settled();
+  // The town's villages, and its entities not linked to one (code "").
+  const villages = await page.$$eval("#stats-area-table tbody tr[data-code]", (rows) => rows.map((r) => r.dataset.code).filter(Boolean));
+  if (!villages.length || !villages.every((v) => v.startsWith(towns[0]))) throw new Error(`the town's table lists ${JSON.stringify(villages)}`);
+  if (!(await page.locator("#stats-areas h3").innerText()).includes("村")) throw new Error("the table is not of villages");
+  await page.screenshot({ path: join(shots, "stats-town.png") });
+});
+
+await step("a statistics table downloads as CSV with the token", async () => {
+  const { name, bytes } = await downloaded("#stats-areas button.csv", "format=csv");
+  if (!name.endsWith(".csv")) throw new Error(`the file is named ${name}`);
+  if (bytes[0] !== 0xef || bytes[1] !== 0xbb || bytes[2] !== 0xbf) throw new Error("the CSV has no byte order mark (Excel would garble Chinese)");
+  const lines = bytes.toString("utf8").replace(/^\ufeff/, "").trim().split(/\r?\n/);
+  if (lines.length < 2 || !lines[0].includes("code")) throw new Error(`the CSV starts ${JSON.stringify(lines.slice(0, 2))}`);
+});
+
+/** square is a GeoJSON polygon of about 2d degrees around a point. */
+const square = ([x, y], d) => ({ type: "Polygon", coordinates: [[[x - d, y - d], [x + d, y - d], [x + d, y + d], [x - d, y + d], [x - d, y - d]]] });
+
+await step("a screen from a link lists its entities and maps them", async () => {
+  const res = await page.request.get(`${base}/v1/entities?link_status=matched&status=active&limit=1`, auth);
+  const at = (await res.json()).items[0].link.location.coordinates;
+  const polygon = square(at, 0.005);
+  const q = new URLSearchParams({ status: "active", polygon: JSON.stringify(polygon) });
+  await page.goto(`${base}/#/screening?${q}`);
+  await page.waitForSelector("#screen-list li a", { timeout: 30000 });
+  await settled();
+  const want = (await (await page.request.get(`${base}/v1/entities/count?${q}`, auth)).json()).count;
+  const shown = await page.locator("#screen-count b").innerText();
+  if (shown !== want.toLocaleString("zh-CN")) throw new Error(`the screen counts ${shown}, the API ${want}`);
+  await idle();
+  if ((await rendered(["screen-points", "screen-clusters"])) === 0) throw new Error("no results on the map");
+  if ((await rendered(["screen-area-line"])) === 0) throw new Error("the polygon is not outlined");
+  if (!(await page.locator("#screen-shown").innerText()).startsWith("地图显示")) throw new Error("the map layer does not say how much it shows");
+  await page.screenshot({ path: join(shots, "screening.png") });
+});
+
+await step("a polygon drawn on the map screens the entities in it", async () => {
+  await page.click("#sf-draw");
+  await page.locator("#sf-draw", { hasText: "取消绘制" }).waitFor({ timeout: 5000 });
+  // terra-draw's layers are on the map once it is ready for the first corner.
+  await page.waitForFunction(() => window.__gridsentryMap.getStyle().layers.some((l) => l.id.startsWith("td-")), null, { timeout: 15000 });
+  const box = await page.locator("#map canvas").boundingBox();
+  const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+  const corners = [[-160, -130], [170, -120], [150, 140], [-150, 120], [-160, -130]];
+  for (const [dx, dy] of corners) {
+    await page.mouse.move(cx + dx, cy + dy);
+    await page.mouse.click(cx + dx, cy + dy);
+  }
+  await page.locator("#sf-polygon-note", { hasText: "已绘制（4 点）" }).waitFor({ timeout: 10000 });
+  const before = await page.evaluate(() => location.hash);
+  await page.click("#sf-run");
+  await page.waitForFunction((h) => location.hash !== h, before, { timeout: 10000 });
+  await settled();
+  const polygon = new URLSearchParams((await page.evaluate(() => location.hash)).split("?")[1]).get("polygon");
+  const ring = JSON.parse(polygon).coordinates[0];
+  if (ring.length !== 5) throw new Error(`the screen's polygon has ${ring.length} points, want 4 and the closing one`);
+  const want = (await (await page.request.get(`${base}/v1/entities/count?${new URLSearchParams({ status: "active", polygon })}`, auth)).json()).count;
+  const shown = await page.locator("#screen-count b").innerText();
+  if (shown !== want.toLocaleString("zh-CN")) throw new Error(`the drawn screen counts ${shown}, the API ${want}`);
+});
+
+await step("a screen is saved, run by its id and deleted", async () => {
+  // The saved filters fold away while there are none.
+  if (!(await page.locator("#saved-box").evaluate((d) => d.open))) await page.click("#saved-box > summary");
+  await page.fill("#saved-name", "端到端测试筛选");
+  await page.fill("#saved-description", "在营，范围内");
+  await page.click("#saved-create");
+  const li = page.locator("#saved-list li[data-id]", { hasText: "端到端测试筛选" });
+  await li.waitFor({ timeout: 10000 });
+  const id = await li.getAttribute("data-id");
+  const stored = await (await page.request.get(`${base}/v1/filters/${id}`, auth)).json();
+  if (stored.filter.status !== "active" || stored.filter.polygon?.type !== "Polygon") throw new Error(`the saved filter is ${JSON.stringify(stored.filter)}`);
+  const ran = page.waitForRequest((r) => new URL(r.url()).pathname === `/v1/filters/${id}/geojson`, { timeout: 15000 });
+  await li.locator("button[data-action='run']").click();
+  await ran;
+  await page.waitForFunction((i) => location.hash.includes(`saved=${i}`), id, { timeout: 10000 });
+  await settled();
+  const { name, bytes } = await downloaded("#screen-export-geojson", `/v1/filters/${id}/export`);
+  const fc = JSON.parse(bytes.toString("utf8"));
+  if (!name.endsWith(".geojson") || fc.type !== "FeatureCollection") throw new Error(`the export ${name} is not GeoJSON`);
+  const counted = await page.locator("#screen-count b").innerText();
+  if (fc.features.length.toLocaleString("zh-CN") !== counted) throw new Error(`the export holds ${fc.features.length} entities, the screen counts ${counted}`);
+  page.once("dialog", (d) => void d.accept());
+  await li.locator("button[data-action='delete']").click();
+  await li.waitFor({ state: "detached", timeout: 10000 });
+  const gone = await page.request.get(`${base}/v1/filters/${id}`, auth); // the test's own request: its 404 is no page error
+  if (gone.status() !== 404) throw new Error(`the deleted filter answers ${gone.status()}`);
+});
+
+await step("a screen's entity opens its page", async () => {
+  const first = page.locator("#screen-list li a").first();
+  const href = await first.getAttribute("href");
+  await first.click();
+  await page.waitForSelector("#entity-name", { timeout: 15000 });
+  if (!href || !page.url().endsWith(href)) throw new Error(`the entity page is ${page.url()}, the link ${href}`);
+  // The screen's layers went with the screen.
+  if (await page.evaluate(() => !!window.__gridsentryMap.getLayer("screen-points"))) throw new Error("the screen's results stay on the entity's map");
+});
+
 /** signOut signs out with the header's button and checks the console forgot the token. */
 async function signOut() {
   await page.click("#signout");
@@ -335,6 +477,16 @@ await step("a clerk sees no flags, reviews or unmasking", async () => {
   }
   if (!/\*/.test(await page.locator("#entity-phone").innerText())) throw new Error("a clerk sees the phone unmasked");
   await idle();
+  // No statistics; a screen without saving or exporting.
+  if (await page.locator("nav a[data-screen='stats']").isVisible()) throw new Error("a clerk is offered the statistics");
+  await page.goto(`${base}/#/screening?status=active&industry=F`);
+  await page.waitForSelector("#screen-list li", { timeout: 30000 });
+  await settled();
+  for (const sel of ["#saved-create", "#screen-exports", "#saved-list button[data-action='delete']"]) {
+    if (await page.locator(sel).count()) throw new Error(`a clerk is shown ${sel}`);
+  }
+  await page.goto(`${base}/#/stats`);
+  await page.locator("#page [role='alert']", { hasText: "无权" }).waitFor({ timeout: 10000 });
 });
 
 await step("a town's grid manager filters its own town only", async () => {
@@ -350,6 +502,18 @@ await step("a town's grid manager filters its own town only", async () => {
   await page.waitForSelector("#flag-list li", { timeout: 10000 });
   await idle();
   await page.screenshot({ path: join(shots, "town.png") });
+});
+
+await step("a town's grid manager sees its town's statistics", async () => {
+  if (!townToken || !town) return console.log("skip (no GRIDSENTRY_E2E_TOWN_TOKEN and GRIDSENTRY_E2E_TOWN)");
+  const asked = page.waitForRequest((r) => new URL(r.url()).pathname === `/v1/stats/towns/${town}/villages`, { timeout: 15000 });
+  await page.goto(`${base}/#/stats`);
+  await asked;
+  await page.waitForSelector("#stats-area-table tbody tr", { timeout: 30000 });
+  await settled();
+  if ((await page.locator("#stats-crumbs").innerText()).includes("全市")) throw new Error("a town's token is offered the city");
+  const villages = await page.$$eval("#stats-area-table tbody tr[data-code]", (rows) => rows.map((r) => r.dataset.code).filter(Boolean));
+  if (!villages.length || !villages.every((v) => v.startsWith(town))) throw new Error(`the town's table lists ${JSON.stringify(villages)}`);
 });
 
 await browser.close();

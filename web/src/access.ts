@@ -15,7 +15,7 @@ export interface Me {
 /** The permissions the console's routes need (auth.Permission). */
 export type Permission =
   | "read_library" | "read_tiles" | "read_entities" | "read_flags" | "review_flags"
-  | "read_tasks" | "read_leads" | "unmask";
+  | "read_tasks" | "read_leads" | "export" | "read_stats" | "save_filters" | "unmask";
 
 export const ROLE_NAMES: Record<string, string> = {
   clerk: "登记员",
@@ -64,7 +64,7 @@ export function townOptions(me: Me, towns: { code: string; name: string }[]): { 
 }
 
 /** Screen is a screen of the router. */
-export type Screen = "coverage" | "address" | "entity" | "layers";
+export type Screen = "coverage" | "address" | "entity" | "layers" | "stats" | "screening";
 
 /** SCREEN_NEEDS is the permission each screen cannot work without. */
 const SCREEN_NEEDS: Record<Screen, Permission> = {
@@ -72,6 +72,8 @@ const SCREEN_NEEDS: Record<Screen, Permission> = {
   address: "read_library",
   entity: "read_entities",
   layers: "read_tiles",
+  stats: "read_stats",
+  screening: "read_entities",
 };
 
 /** mayOpen reports whether the role may use a screen at all. */
@@ -93,6 +95,10 @@ export interface Shows {
   leads: boolean;
   /** the button that shows an entity's personal data in full (audited) */
   unmask: boolean;
+  /** export buttons (csv, geojson, ndjson) of a screen's results */
+  export: boolean;
+  /** save, update and delete saved filters */
+  saveFilters: boolean;
 }
 
 /** shows derives what the role sees from its permissions. */
@@ -104,6 +110,8 @@ export function shows(me: Me): Shows {
     tasks: can(me, "read_tasks"),
     leads: can(me, "read_leads"),
     unmask: can(me, "unmask"),
+    export: can(me, "export"),
+    saveFilters: can(me, "save_filters"),
   };
 }
 

@@ -115,9 +115,42 @@ export class Client {
     return this.request<T>("POST", path, body, signal);
   }
 
-  private async request<T>(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  /** put sends JSON and reads JSON; ifMatch, when given, is the version the change is based on. */
+  put<T>(path: string, body: unknown, ifMatch?: string): Promise<T> {
+    return this.request<T>("PUT", path, body, undefined, ifMatch ? { "If-Match": ifMatch } : undefined);
+  }
+
+  /** delete deletes; the answer (204) has no body. */
+  delete(path: string): Promise<void> {
+    return this.request<void>("DELETE", path, undefined);
+  }
+
+  /**
+   * download fetches a file (a CSV, an export) with the token, which a
+   * plain link cannot send: its bytes and the name the server gives it in
+   * Content-Disposition (null without one).
+   */
+  async download(path: string, q?: Query, signal?: AbortSignal): Promise<{ blob: Blob; name: string | null }> {
+    const res = await this.send("GET", withQuery(path, q), undefined, signal, "*/*");
+    return { blob: await res.blob(), name: filenameOf(res.headers.get("Content-Disposition")) };
+  }
+
+  private async request<T>(method: string, path: string, body: unknown, signal?: AbortSignal, extra?: Record<string, string>): Promise<T> {
+    const res = await this.send(method, path, body, signal, "application/json", extra);
+    const text = await res.text();
+    if (text === "") return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError("服务器返回的不是 JSON", res.status, "internal");
+    }
+  }
+
+  /** send makes a request with the token and gives its response, or throws the ApiError of a refusal. */
+  private async send(method: string, path: string, body: unknown, signal: AbortSignal | undefined, accept: string,
+    extra?: Record<string, string>): Promise<Response> {
     const url = this.base + path;
-    const headers: Record<string, string> = { Accept: "application/json" };
+    const headers: Record<string, string> = { Accept: accept, ...extra };
     const init: RequestInit = { method, headers };
     if (signal) init.signal = signal;
     if (body !== undefined) {
@@ -143,20 +176,35 @@ export class Client {
       if (err instanceof DOMException && err.name === "AbortError") throw err;
       throw new ApiError("无法连接服务器，请检查网络", 0, "unavailable");
     }
-    const text = await res.text();
     if (!res.ok) {
+      const text = await res.text();
       const err = errorFromBody(res.status, text, res.headers.get("X-Request-Id"), retryAfter(res.headers.get("Retry-After")));
       if (res.status === 401) this.auth?.unauthorized(sent);
       if (res.status === 429) this.auth?.rateLimited(err.retryAfter ?? null);
       throw err;
     }
-    if (text === "") return undefined as T;
+    return res;
+  }
+}
+
+/**
+ * filenameOf reads the file name of a Content-Disposition header:
+ * filename*=UTF-8''… (RFC 6266, how the server writes a non-ASCII name)
+ * before filename="…"; null without either.
+ */
+export function filenameOf(disposition: string | null | undefined): string | null {
+  if (!disposition) return null;
+  const star = /filename\*\s*=\s*([^']*)'[^']*'([^;]+)/i.exec(disposition);
+  if (star) {
     try {
-      return JSON.parse(text) as T;
+      return decodeURIComponent(star[2]!.trim());
     } catch {
-      throw new ApiError("服务器返回的不是 JSON", res.status, "internal");
+      // fall back to the plain name
     }
   }
+  const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(disposition);
+  if (!plain) return null;
+  return plain[1] !== undefined ? plain[1].replace(/\\(.)/g, "$1") : plain[2]!;
 }
 
 // Shapes of the answers the console reads (see /openapi.json).

@@ -12,6 +12,19 @@ export function percent(r: number | null | undefined): string {
   return r == null || !Number.isFinite(r) ? "—" : `${Math.round(r * 100)}%`;
 }
 
+const zhRate = new Intl.NumberFormat("zh-CN", { style: "percent", maximumFractionDigits: 1 });
+
+/** rate formats a 0..1 share with one decimal: 0.7345 → "73.5%"; null (nothing to divide) → "—". */
+export function rate(r: number | null | undefined): string {
+  return r == null || !Number.isFinite(r) ? "—" : zhRate.format(r);
+}
+
+/** signed formats a change with its sign: 12 → "+12", -3 → "-3", 0 → "0". */
+export function signed(n: number | null | undefined): string {
+  if (n == null || !Number.isFinite(n)) return "—";
+  return n > 0 ? `+${count(n)}` : count(n);
+}
+
 /** labelled joins a label and a value the Chinese way: "覆盖率 73%". */
 export function labelled(label: string, value: string): string {
   return `${label} ${value}`;

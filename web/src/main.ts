@@ -5,7 +5,7 @@ import "./styles.css";
 import * as maplibregl from "maplibre-gl";
 import TinySDF from "@mapbox/tiny-sdf";
 import { ApiError, Client, tooManyText } from "./api";
-import { forbiddenText, mayOpen, whoText, type Me } from "./access";
+import { forbiddenText, mayOpen, whoText, type Me, type Screen } from "./access";
 import { App, type Cleanup } from "./app";
 import { h, replace, errorBox } from "./dom";
 import { cssFamilies, FONT_FAMILIES, GLYPH_BUFFER, GLYPH_SIZE, registerGlyphProtocol } from "./glyphs";
@@ -15,7 +15,9 @@ import { renderCoverage } from "./views/coverage";
 import { renderLayers } from "./views/layers";
 import { renderAddress } from "./views/address";
 import { renderEntity } from "./views/entity";
+import { renderScreening } from "./views/screening";
 import { renderSignIn } from "./views/signin";
+import { renderStats } from "./views/stats";
 
 declare const __WORKER_FILE__: string;
 
@@ -119,6 +121,10 @@ function start(me: Me): void {
   replace(whoEl, label,
     h("button", { type: "button", id: "signout", onclick: () => { session.signOut(); location.reload(); } }, "退出登录"));
   whoEl.hidden = false;
+  // The screens the role cannot use are left out of the navigation.
+  for (const a of document.querySelectorAll<HTMLAnchorElement>("nav a[data-screen]")) {
+    a.hidden = !mayOpen(me, a.dataset["screen"] as Screen);
+  }
   if (me.town_code) {
     void app.towns().then((towns) => {
       const names = new Map(towns.map((t) => [t.properties.code, t.properties.name]));
@@ -158,6 +164,12 @@ function route(): void {
       break;
     case "entity":
       cleanup = renderEntity(app, r.uscc);
+      break;
+    case "stats":
+      cleanup = renderStats(app, r);
+      break;
+    case "screening":
+      cleanup = renderScreening(app, r.q ?? "");
       break;
   }
 }

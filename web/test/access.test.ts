@@ -6,15 +6,15 @@ const PERMISSIONS: Record<string, string[]> = {
   clerk: ["read_library", "read_tiles", "read_entities", "write_entities"],
   inspector: ["read_library", "read_tiles", "read_entities", "read_flags", "read_tasks", "write_tasks", "write_inspections", "read_leads"],
   grid_manager: ["read_library", "read_tiles", "read_entities", "read_flags", "review_flags", "read_tasks", "write_tasks",
-    "write_inspections", "read_leads", "handle_leads"],
+    "write_inspections", "read_leads", "handle_leads", "export", "read_stats", "save_filters"],
   department: ["read_library", "read_tiles", "read_entities", "read_flags", "read_tasks", "write_tasks", "write_inspections",
-    "read_leads", "handle_leads"],
+    "read_leads", "handle_leads", "read_stats", "save_filters"],
   coordinator: ["read_library", "read_tiles", "read_entities", "read_flags", "review_flags", "read_tasks", "write_tasks",
-    "read_leads", "handle_leads", "manage_campaigns", "export", "unmask"],
-  gis: ["read_library", "write_library", "read_tiles"],
+    "read_leads", "handle_leads", "manage_campaigns", "export", "read_stats", "save_filters", "unmask"],
+  gis: ["read_library", "write_library", "read_tiles", "read_stats"],
   admin: ["read_library", "write_library", "read_tiles", "read_entities", "write_entities", "read_flags", "review_flags",
     "read_tasks", "write_tasks", "write_inspections", "read_leads", "handle_leads", "manage_campaigns", "manage_rules",
-    "export", "unmask", "read_audit", "manage_tokens"],
+    "export", "read_stats", "save_filters", "unmask", "read_audit", "manage_tokens"],
 };
 
 function me(role: string, town = "", department = ""): Me {
@@ -64,13 +64,13 @@ describe("townOptions", () => {
 
 describe("shows", () => {
   const cases: [string, Shows][] = [
-    ["clerk", { flags: false, review: false, entities: true, tasks: false, leads: false, unmask: false }],
-    ["inspector", { flags: true, review: false, entities: true, tasks: true, leads: true, unmask: false }],
-    ["grid_manager", { flags: true, review: true, entities: true, tasks: true, leads: true, unmask: false }],
-    ["department", { flags: true, review: false, entities: true, tasks: true, leads: true, unmask: false }],
-    ["coordinator", { flags: true, review: true, entities: true, tasks: true, leads: true, unmask: true }],
-    ["gis", { flags: false, review: false, entities: false, tasks: false, leads: false, unmask: false }],
-    ["admin", { flags: true, review: true, entities: true, tasks: true, leads: true, unmask: true }],
+    ["clerk", { flags: false, review: false, entities: true, tasks: false, leads: false, unmask: false, export: false, saveFilters: false }],
+    ["inspector", { flags: true, review: false, entities: true, tasks: true, leads: true, unmask: false, export: false, saveFilters: false }],
+    ["grid_manager", { flags: true, review: true, entities: true, tasks: true, leads: true, unmask: false, export: true, saveFilters: true }],
+    ["department", { flags: true, review: false, entities: true, tasks: true, leads: true, unmask: false, export: false, saveFilters: true }],
+    ["coordinator", { flags: true, review: true, entities: true, tasks: true, leads: true, unmask: true, export: true, saveFilters: true }],
+    ["gis", { flags: false, review: false, entities: false, tasks: false, leads: false, unmask: false, export: false, saveFilters: false }],
+    ["admin", { flags: true, review: true, entities: true, tasks: true, leads: true, unmask: true, export: true, saveFilters: true }],
   ];
   for (const [role, want] of cases) it(role, () => expect(shows(me(role))).toEqual(want));
   it("follows the permissions the server lists, not the role's name", () =>
@@ -82,9 +82,21 @@ describe("mayOpen", () => {
     const gis = me("gis");
     expect(["coverage", "address", "layers", "entity"].map((s) => mayOpen(gis, s as never))).toEqual([true, true, true, false]);
   });
+  it("the statistics need read_stats, the screening read_entities", () => {
+    const screens = ["stats", "screening"] as const;
+    const cases: [string, boolean[]][] = [
+      ["clerk", [false, true]],
+      ["inspector", [false, true]],
+      ["grid_manager", [true, true]],
+      ["department", [true, true]],
+      ["gis", [true, false]],
+      ["admin", [true, true]],
+    ];
+    for (const [role, want] of cases) expect(screens.map((s) => mayOpen(me(role), s)), role).toEqual(want);
+  });
   it("a token with no permissions opens nothing", () => {
     const none = { ...me("clerk"), permissions: [] };
-    expect(["coverage", "address", "layers", "entity"].some((s) => mayOpen(none, s as never))).toBe(false);
+    expect(["coverage", "address", "layers", "entity", "stats", "screening"].some((s) => mayOpen(none, s as never))).toBe(false);
   });
   it("can", () => expect(can(me("coordinator"), "unmask")).toBe(true));
   it("forbiddenText names the role", () => expect(forbiddenText(me("gis"), "使用此页面")).toBe("当前角色（GIS）无权使用此页面。"));

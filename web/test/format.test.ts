@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, count, date, dateTime, labelled, percent, score } from "../src/format";
+import { ago, count, date, dateTime, labelled, percent, rate, score, signed } from "../src/format";
 
 describe("format", () => {
   it("percent", () => {
@@ -23,4 +23,15 @@ describe("format", () => {
     expect(ago("2026-03-01T00:00:00Z", now)).toBe("今天");
   });
   it("score", () => expect(score(0.7)).toBe("0.70"));
+});
+
+describe("rates and changes", () => {
+  it("rate keeps one decimal", () => {
+    expect(rate(0.7345)).toBe("73.5%");
+    expect(rate(0)).toBe("0%");
+    expect(rate(null)).toBe("—");
+  });
+  it("signed", () => {
+    expect([signed(12), signed(-3), signed(0), signed(12345), signed(undefined)]).toEqual(["+12", "-3", "0", "+12,345", "—"]);
+  });
 });

@@ -29,3 +29,23 @@ describe("routeHash", () => {
   ];
   for (const r of routes) it(`round-trips ${JSON.stringify(r)}`, () => expect(parseRoute(routeHash(r))).toEqual(r));
 });
+
+describe("statistics and screening routes", () => {
+  const cases: [string, Route][] = [
+    ["#/stats", { screen: "stats" }],
+    ["#/stats?town=441900003&from=2025-01&to=2025-12", { screen: "stats", town: "441900003", from: "2025-01", to: "2025-12" }],
+    // A village names its town.
+    ["#/stats?village=441900003001", { screen: "stats", town: "441900003", village: "441900003001" }],
+    ["#/stats?town=441900118&village=441900003001", { screen: "stats", town: "441900118" }],
+    ["#/stats?town=4419&from=2025-13", { screen: "stats" }],
+    ["#/screening", { screen: "screening" }],
+    ["#/screening?status=active&near=113.7,23,500", { screen: "screening", q: "status=active&near=113.7,23,500" }],
+  ];
+  for (const [hash, want] of cases) it(JSON.stringify(hash), () => expect(parseRoute(hash)).toEqual(want));
+  const routes: Route[] = [
+    { screen: "stats" },
+    { screen: "stats", town: "441900003", village: "441900003001", from: "2024-01", to: "2024-06" },
+    { screen: "screening", q: "saved=3" },
+  ];
+  for (const r of routes) it(`round-trips ${JSON.stringify(r)}`, () => expect(parseRoute(routeHash(r))).toEqual(r));
+});
