@@ -60,8 +60,10 @@ done
 
 # A clerk (no flags, no unmasking) and the grid manager of the town of an
 # open flag, to check what the console shows each role.
-town=$(curl -sf -H @"$hdr" "$url/v1/flags?status=open&limit=1" |
-	python3 -c 'import json, sys; print(json.load(sys.stdin)["items"][0]["town_code"])')
+# (The first open flag with a town: a flag of no town, such as one about an
+# entity not linked yet, names none.)
+town=$(curl -sf -H @"$hdr" "$url/v1/flags?status=open&limit=100" |
+	python3 -c 'import json, sys; print(next(f["town_code"] for f in json.load(sys.stdin)["items"] if f.get("town_code")))')
 maketoken() { bin/gridsentry token create --database "$db" -ttl 1h -note e2e "$@" 2>>"$log"; }
 clerk=$(maketoken -role clerk) || stopped "token create -role clerk failed:"
 manager=$(maketoken -role grid_manager -town "$town") || stopped "token create -role grid_manager failed:"
