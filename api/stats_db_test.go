@@ -355,7 +355,7 @@ func TestStatsAPI(t *testing.T) {
 
 // compareAreas reports how two views of one area differ, "" when they agree.
 func compareAreas(a, b statsArea) string {
-	if a.Entities.Total != b.Entities.Total || a.Entities.Active != b.Entities.Active || a.NewRegistrations != b.NewRegistrations ||
+	if a.Code != b.Code || a.Name != b.Name || a.Name == "" || a.Entities.Total != b.Entities.Total || a.Entities.Active != b.Entities.Active || a.NewRegistrations != b.NewRegistrations ||
 		a.Tasks.Pushed != b.Tasks.Pushed || a.Inspections.Count != b.Inspections.Count || a.Complaints.Count != b.Complaints.Count {
 		return fmt.Sprintf("%+v vs %+v", a, b)
 	}

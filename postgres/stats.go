@@ -145,14 +145,22 @@ func (db *DB) statsLevel(ctx context.Context, q supervision.StatsQuery) (statsSo
 
 // statsAreaExists returns NotFound unless table (towns or villages) has code.
 func (db *DB) statsAreaExists(ctx context.Context, table, code, what string) error {
-	var ok bool
-	if err := db.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+table+" WHERE code = $1)", code).Scan(&ok); err != nil {
-		return translate(err, "look up "+what)
+	_, err := db.statsAreaName(ctx, table, code, what)
+	return err
+}
+
+// statsAreaName returns the name of the town or village code (table towns
+// or villages), or NotFound.
+func (db *DB) statsAreaName(ctx context.Context, table, code, what string) (string, error) {
+	var name string
+	err := db.pool.QueryRow(ctx, "SELECT name FROM "+table+" WHERE code = $1", code).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", derrors.New(derrors.NotFound, "%s %s not found", what, code)
 	}
-	if !ok {
-		return derrors.New(derrors.NotFound, "%s %s not found", what, code)
+	if err != nil {
+		return "", translate(err, "look up "+what)
 	}
-	return nil
+	return name, nil
 }
 
 // AreaStats returns the statistics of the towns of the city, the villages
@@ -161,6 +169,19 @@ func (db *DB) statsAreaExists(ctx context.Context, table, code, what string) err
 func (db *DB) AreaStats(ctx context.Context, q supervision.StatsQuery) (supervision.AreaReport, error) {
 	rep := supervision.AreaReport{Period: q.Period}
 	src, divs, err := db.statsLevel(ctx, q)
+	if err != nil {
+		return rep, err
+	}
+	// The total is the town or village asked about (the city's is named by
+	// the caller).
+	switch q.Level {
+	case supervision.StatsTown:
+		rep.Total.Code = q.TownCode
+		rep.Total.Name, err = db.statsAreaName(ctx, "towns", q.TownCode, "town")
+	case supervision.StatsVillage:
+		rep.Total.Code = q.VillageCode
+		rep.Total.Name, err = db.statsAreaName(ctx, "villages", q.VillageCode, "village")
+	}
 	if err != nil {
 		return rep, err
 	}
