@@ -64,14 +64,11 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, &cfg, log, stderr)
+	db, err := openReady(ctx, &cfg, log, stderr, "audit")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Ready(ctx); err != nil {
-		return fmt.Errorf("audit: %w (run gridsentry migrate up first)", err)
-	}
 	// No entry is shown before this read is on record.
 	filter := map[string]any{}
 	fs.Visit(func(fl *flag.Flag) {

@@ -41,14 +41,11 @@ func runFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, &cfg, log, stderr)
+	db, err := openReady(ctx, &cfg, log, stderr, "flags")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Ready(ctx); err != nil {
-		return fmt.Errorf("flags: %w (run gridsentry migrate up first)", err)
-	}
 	if action == "recompute" {
 		return recomputeFlags(ctx, &cfg, db, log, stderr)
 	}

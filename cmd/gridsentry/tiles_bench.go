@@ -54,14 +54,11 @@ func runTiles(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, &cfg, log, stderr)
+	db, err := openReady(ctx, &cfg, log, stderr, "tiles bench")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Ready(ctx); err != nil {
-		return fmt.Errorf("tiles bench: %w (run gridsentry migrate up first)", err)
-	}
 	return benchTiles(ctx, db, log, stdout, *sweep, time.Duration(*seconds)*time.Second, *clients)
 }
 

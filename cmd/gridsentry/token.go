@@ -59,14 +59,11 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, &cfg, log, stderr)
+	db, err := openReady(ctx, &cfg, log, stderr, "token")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Ready(ctx); err != nil {
-		return fmt.Errorf("token: %w (run gridsentry migrate up first)", err)
-	}
 	switch action {
 	case "create":
 		p := auth.Principal{Role: auth.Role(*role), TownCode: *town, Department: *department}
