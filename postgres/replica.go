@@ -317,6 +317,12 @@ func (r *Replica) check(ctx context.Context, full bool) {
 			st.State, st.Error = "not_standby", "the read database is not in recovery: it is a primary (promoted, or the primary itself), not a replica of it"
 		case st.Lag > r.maxLag:
 			st.State, st.Error = "lagging", fmt.Sprintf("%s behind the primary, more than %s", st.Lag.Round(time.Millisecond), r.maxLag)
+		case !was && full && primaryErr == nil && primaryAt > r.need:
+			// Out of use: writes made on the primary meanwhile must be
+			// replayed before reads come back, so a list never goes
+			// back in time after a failover.
+			r.need = primaryAt
+			st.State, st.Error = "lagging", fmt.Sprintf("has not replayed %s yet, which the primary wrote while it was out", formatLSN(r.need))
 		case !was && obs.replayed < r.need:
 			// Back in use only once it holds what readers waited for
 			// while it was out; while in use, a waiter takes it out
